@@ -1,0 +1,184 @@
+"""SimCSE pre-training of the prefix (unsupervised: the same text twice, two dropout masks).
+
+The loss is a pure function of two views ``(N, d)``. Two denominators:
+
+- ``"simcse"`` (standard SimCSE, Gao et al. 2021): ``-log exp(s(t_i, t_i+)/tau) /
+  sum_j exp(s(t_i, t_j+)/tau)``, the positive included: a cross-entropy over the batch.
+- ``"paper"`` (as printed in the HTC prefix paper): ``-log exp(s(t_i, t_i+)/tau) /
+  sum_{j != i} exp(s(t_i, t_j)/tau)``: negatives only, taken within the first view.
+
+The default is ``"simcse"``: it is the bounded, well-studied form (the loss is a proper
+cross-entropy, >= 0), the paper's form can go negative and rewards pushing negatives apart
+without limit; the measured comparison on the shared data is in the closing notes and
+``results/``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+DENOMINATORS = ("simcse", "paper")
+
+
+def simcse_loss(
+    z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.1, denominator: str = "simcse"
+) -> torch.Tensor:
+    """Mean contrastive loss of two views ``z1, z2 (N, d)`` (row i of each: the same text)."""
+    if denominator not in DENOMINATORS:
+        raise ValueError(f"denominator must be one of {DENOMINATORS}, got {denominator!r}")
+    if z1.shape != z2.shape or z1.dim() != 2 or z1.shape[0] < 2:
+        raise ValueError(
+            f"expected two views of shape (N >= 2, d), got {tuple(z1.shape)} and {tuple(z2.shape)}"
+        )
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    a, b = F.normalize(z1, dim=-1), F.normalize(z2, dim=-1)
+    if denominator == "simcse":
+        logits = a @ b.T / temperature  # (N, N): s(t_i, t_j+)
+        return F.cross_entropy(logits, torch.arange(len(a), device=a.device))
+    pos = (a * b).sum(-1) / temperature  # s(t_i, t_i+)
+    same = a @ a.T / temperature  # s(t_i, t_j)
+    same = same.masked_fill(torch.eye(len(a), dtype=torch.bool, device=a.device), float("-inf"))
+    return (torch.logsumexp(same, dim=1) - pos).mean()
+
+
+class ProjectionHead(nn.Module):
+    """g: the small MLP on h[CLS] used only during pre-training, discarded afterwards."""
+
+    def __init__(self, hidden: int, out: int = 256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, out))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.net(h)
+
+
+def alignment_uniformity(h1: np.ndarray, h2: np.ndarray) -> dict[str, float]:
+    """Wang & Isola (2020) on L2-normalised embeddings: alignment = E||f(x)-f(x+)||^2 over the
+    two dropout views; uniformity = log E exp(-2||f(x)-f(y)||^2) over distinct pairs."""
+    a = h1 / np.linalg.norm(h1, axis=1, keepdims=True)
+    b = h2 / np.linalg.norm(h2, axis=1, keepdims=True)
+    align = float(((a - b) ** 2).sum(1).mean())
+    sq = ((a[:, None, :] - a[None, :, :]) ** 2).sum(-1)
+    iu = np.triu_indices(len(a), k=1)
+    uniform = float(np.log(np.exp(-2 * sq[iu]).mean()))
+    return {"alignment": align, "uniformity": uniform}
+
+
+@torch.no_grad()
+def two_views(
+    model, ds, pad_id: int, n: int = 256, batch_size: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
+    """[CLS] states of the first ``n`` texts, twice, with the encoder's dropout on (two masks)."""
+    from .train import collate, token_rows
+
+    rows = token_rows(ds)[:n]
+    was, was_drop = model.training, model.encoder_dropout
+    model.encoder_dropout = True
+    model.train()
+    dev = next(model.parameters()).device
+    outs = ([], [])
+    for i in range(0, len(rows), batch_size):
+        ids, mask = collate(rows, np.arange(i, min(i + batch_size, len(rows))), pad_id)
+        for view in outs:
+            view.append(model.cls_states(ids.to(dev), mask.to(dev)).float().cpu().numpy())
+    model.encoder_dropout = was_drop
+    model.train(was)
+    return np.concatenate(outs[0]), np.concatenate(outs[1])
+
+
+def pretrain_prefix(
+    model,
+    train_ds,
+    pad_id: int,
+    ccfg,
+    tcfg,
+    out_dir=None,
+    progress: bool = True,
+    diag_ds=None,
+    diag_labels=None,
+) -> dict:
+    """Train ``model.prefix`` (and a throw-away projection g) with the contrastive loss.
+
+    The encoder stays frozen but its dropout is on, so one text passed twice gives two views.
+    Returns the loss per step, seconds, and alignment/uniformity (and a 2-D PCA of [CLS]
+    states with the top-level labels when ``diag_labels`` is given) before and after.
+    """
+    from tqdm.auto import tqdm
+
+    from .train import collate, make_batches, seed_everything, token_rows
+
+    seed_everything(tcfg.seed)
+    dev = next(model.parameters()).device
+    g = ProjectionHead(model.encoder.config.hidden_size, ccfg.projection_dim).to(dev)
+    opt = torch.optim.AdamW(list(model.prefix.parameters()) + list(g.parameters()), lr=ccfg.lr)
+    diag_ds = diag_ds if diag_ds is not None else train_ds
+    before = alignment_uniformity(*two_views(model, diag_ds, pad_id))
+    pca_before = _cls_eval(model, diag_ds, pad_id)
+    rows = token_rows(train_ds)
+    lengths = np.asarray(train_ds["length"])
+    losses, t0, step = [], time.perf_counter(), 0
+    model.encoder_dropout = True
+    model.train()
+    for epoch in range(1, ccfg.epochs + 1):
+        batches = [
+            b
+            for b in make_batches(lengths, ccfg.batch_size, seed=tcfg.seed * 7919 + epoch)
+            if len(b) > 1
+        ]
+        for idx in tqdm(batches, desc=f"CL epoch {epoch}", disable=not progress, leave=False):
+            ids, mask = collate(rows, idx, pad_id)
+            ids, mask = ids.to(dev), mask.to(dev)
+            z1, z2 = g(model.cls_states(ids, mask)), g(model.cls_states(ids, mask))
+            loss = simcse_loss(z1, z2, ccfg.temperature, ccfg.denominator)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.prefix.parameters(), tcfg.clip_norm or 1e9)
+            opt.step()
+            losses.append(loss.item())
+            step += 1
+            if ccfg.max_steps is not None and step >= ccfg.max_steps:
+                break
+        if ccfg.max_steps is not None and step >= ccfg.max_steps:
+            break
+    model.encoder_dropout = False
+    model.eval()
+    after = alignment_uniformity(*two_views(model, diag_ds, pad_id))
+    out = {
+        "loss": losses,
+        "seconds": time.perf_counter() - t0,
+        "steps": step,
+        "before": before,
+        "after": after,
+    }
+    if diag_labels is not None:
+        pca_after = _cls_eval(model, diag_ds, pad_id)
+        both = _pca2(np.concatenate([pca_before, pca_after]))
+        out.update(
+            pca_before=both[: len(pca_before)].tolist(),
+            pca_after=both[len(pca_before) :].tolist(),
+            pca_labels=list(diag_labels[: len(pca_before)]),
+        )
+    return out
+
+
+def _cls_eval(model, ds, pad_id, n: int = 300) -> np.ndarray:
+    from .train import collate, token_rows
+
+    rows = token_rows(ds)[:n]
+    dev = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        ids, mask = collate(rows, np.arange(len(rows)), pad_id)
+        return model.cls_states(ids.to(dev), mask.to(dev)).float().cpu().numpy()
+
+
+def _pca2(x: np.ndarray) -> np.ndarray:
+    x = x - x.mean(0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    return x @ vt[:2].T

@@ -1,0 +1,453 @@
+"""Data sets: finding, reading, validating and splitting hierarchical text classification data.
+
+Layouts read by :func:`load` (first match wins inside a data folder):
+
+- ``train.jsonl`` + ``dev.jsonl`` + ``test.jsonl``: already split;
+- ``all.jsonl`` or a single other ``*.jsonl``: split here (:func:`split_indices`);
+- WoS-46985 raw: ``X.txt``, ``YL1.txt``, ``YL2.txt`` (names from ``Data.xlsx`` when present),
+  split as HTC papers do (:func:`wos_standard_split`);
+- ``*.csv`` with a text column and one column per level: :func:`read_csv_levels`.
+
+JSONL lines are ``{"text": str, "labels": [[top, ..., leaf], ...]}`` (several paths allowed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import zipfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .hierarchy import Hierarchy, HierarchyError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_NAMES = ("wos", "dbpedia", "amazon3")
+WOS_URL = "https://data.mendeley.com/public-files/datasets/9rw3vkcfy4/files/c9ea673d-5542-44c0-ab7b-f1311f7d61df/file_downloaded"
+
+
+class DataError(ValueError):
+    """Unusable input data; the message names the file (and line) and what was expected."""
+
+
+@dataclass
+class Split:
+    """Texts and their label paths (each text has one or more paths)."""
+
+    texts: list[str]
+    paths: list[list[tuple[str, ...]]]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def take(self, idx: Sequence[int]) -> Split:
+        return Split([self.texts[i] for i in idx], [self.paths[i] for i in idx])
+
+
+@dataclass
+class HTCDataset:
+    """Train/dev/test splits of one data set and the hierarchy built from all its paths."""
+
+    name: str
+    train: Split
+    dev: Split
+    test: Split
+    hierarchy: Hierarchy
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def split(self, name: str) -> Split:
+        if name not in ("train", "dev", "test"):
+            raise ValueError(f"split must be 'train', 'dev' or 'test', got {name!r}")
+        return getattr(self, name)
+
+    def y(self, split: str) -> np.ndarray:
+        """Multi-hot labels ``(n, n_labels)`` of a split, ancestors included."""
+        return self.hierarchy.encode(self.split(split).paths)
+
+    def subset(
+        self, n_train: int | None, n_dev: int | None, n_test: int | None, seed: int = 0
+    ) -> HTCDataset:
+        """A smaller copy (first n of a seeded shuffle of each split); the hierarchy is kept whole."""
+        rng = np.random.default_rng(seed)
+        parts = {}
+        for name, n in (("train", n_train), ("dev", n_dev), ("test", n_test)):
+            s = self.split(name)
+            order = rng.permutation(len(s))
+            parts[name] = s.take(order[: n if n is not None else len(s)].tolist())
+        return HTCDataset(
+            self.name,
+            parts["train"],
+            parts["dev"],
+            parts["test"],
+            self.hierarchy,
+            self.source,
+            self.notes + [f"subset {n_train}/{n_dev}/{n_test} seed {seed}"],
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """One row per split: sizes, labels present per level, multi-path texts, text length."""
+        rows = []
+        for name in ("train", "dev", "test"):
+            s = self.split(name)
+            y = self.hierarchy.encode(s.paths)
+            row = {"split": name, "texts": len(s)}
+            for lv in range(self.hierarchy.depth):
+                row[f"L{lv + 1} labels"] = int((self.hierarchy.level(y, lv).sum(0) > 0).sum())
+            row["multi-path"] = sum(len(p) > 1 for p in s.paths)
+            row["mean words"] = (
+                round(float(np.mean([len(t.split()) for t in s.texts])), 1) if len(s) else 0.0
+            )
+            rows.append(row)
+        total = {"split": "hierarchy", "texts": len(self.train) + len(self.dev) + len(self.test)}
+        for lv, n in enumerate(self.hierarchy.sizes):
+            total[f"L{lv + 1} labels"] = n
+        rows.append(total)
+        return pd.DataFrame(rows).set_index("split")
+
+    def label_counts(self, split: str = "train") -> pd.DataFrame:
+        """Per-label example counts in a split: label, level, count (sorted by level, count)."""
+        y = self.y(split)
+        h = self.hierarchy
+        df = pd.DataFrame(
+            {
+                "label": [h.display(i) for i in range(h.n_labels)],
+                "level": h.level_of + 1,
+                "count": y.sum(0).astype(int),
+            }
+        )
+        return df.sort_values(["level", "count"], ascending=[True, False]).reset_index(drop=True)
+
+
+# ---- locating data -------------------------------------------------------------------------
+def candidate_dirs(name: str) -> list[Path]:
+    """Where :func:`find_data` looks, in order (after an explicit path)."""
+    out = []
+    env = os.environ.get("HTCLIB_DATA")
+    if env:
+        out += [Path(env) / name, Path(env)]
+    out += [REPO_ROOT.parent / "shared" / "data" / name, REPO_ROOT / "data" / name]
+    return out
+
+
+def find_data(name: str, path: str | os.PathLike | None = None) -> Path:
+    """The folder (or file) holding data set ``name``; a clear error lists where it looked."""
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            raise FileNotFoundError(f"data path {p} does not exist")
+        return p
+    tried = candidate_dirs(name)
+    for d in tried:
+        if d.is_dir() and _has_data(d):
+            return d
+    hint = (
+        "htclib.data.download_wos() fetches it (needs internet)"
+        if name == "wos"
+        else "put train/dev/test.jsonl or all.jsonl there"
+    )
+    raise FileNotFoundError(
+        f"data set {name!r} not found; looked in: "
+        + ", ".join(str(d) for d in tried)
+        + f". Set HTCLIB_DATA, pass path=..., or {hint}."
+    )
+
+
+def _has_data(d: Path) -> bool:
+    return any(d.glob("*.jsonl")) or (d / "X.txt").exists() or any(d.glob("*.csv"))
+
+
+# ---- reading -------------------------------------------------------------------------------
+def _read_lines(file: Path) -> list[str]:
+    raw = file.read_bytes()
+    if not raw.strip():
+        raise DataError(f"{file}: file is empty")
+    lines = raw.split(b"\n")
+    out = []
+    for n, b in enumerate(lines, start=1):
+        try:
+            out.append(b.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise DataError(
+                f"{file}, line {n}: not valid UTF-8 ({e.reason} at byte {e.start})"
+            ) from None
+    return out
+
+
+def read_jsonl(file: str | os.PathLike) -> Split:
+    """Read ``{"text", "labels"}`` lines; every problem names the file and line."""
+    file = Path(file)
+    texts, paths = [], []
+    for n, line in enumerate(_read_lines(file), start=1):
+        if not line.strip():
+            continue
+        where = f"{file}, line {n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{where}: malformed JSON ({e.msg})") from None
+        if not isinstance(obj, dict):
+            raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+        for key in ("text", "labels"):
+            if key not in obj:
+                raise DataError(f"{where}: missing key {key!r}")
+        text = obj["text"]
+        if not isinstance(text, str):
+            raise DataError(f"{where}: 'text' must be a string, got {type(text).__name__}")
+        if not text.strip():
+            raise DataError(f"{where}: empty text")
+        labels = obj["labels"]
+        if (
+            not isinstance(labels, list)
+            or not labels
+            or not all(isinstance(p, list) and p for p in labels)
+        ):
+            raise DataError(
+                f"{where}: 'labels' must be a non-empty list of label paths "
+                f'like [["top", "leaf"]], got {labels!r}'
+            )
+        for p in labels:
+            for name in p:
+                if not isinstance(name, str) or not name.strip():
+                    raise DataError(
+                        f"{where}: label names must be non-empty strings, got {name!r} in {p!r}"
+                    )
+        texts.append(text.strip())
+        paths.append(_dedupe([tuple(s.strip() for s in p) for p in labels]))
+    if not texts:
+        raise DataError(f"{file}: no records")
+    return Split(texts, paths)
+
+
+def read_csv_levels(file: str | os.PathLike, text_col: str, level_cols: Sequence[str]) -> Split:
+    """Read a CSV with one text column and one column per level (one path per row)."""
+    file = Path(file)
+    content = "\n".join(_read_lines(file))
+    reader = csv.DictReader(io.StringIO(content))
+    missing = [c for c in [text_col, *level_cols] if c not in (reader.fieldnames or [])]
+    if missing:
+        raise DataError(f"{file}: missing column(s) {missing}; found {reader.fieldnames}")
+    texts, paths = [], []
+    for n, row in enumerate(reader, start=2):
+        text = (row[text_col] or "").strip()
+        if not text:
+            raise DataError(f"{file}, line {n}: empty text")
+        path = tuple((row[c] or "").strip() for c in level_cols)
+        if not all(path):
+            raise DataError(f"{file}, line {n}: empty label in {list(path)}")
+        texts.append(text)
+        paths.append([path])
+    if not texts:
+        raise DataError(f"{file}: no records")
+    return Split(texts, paths)
+
+
+def _dedupe(paths: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    return list(dict.fromkeys(paths))
+
+
+# ---- splitting -----------------------------------------------------------------------------
+def split_indices(
+    n: int,
+    strata: Sequence[str] | None = None,
+    seed: int = 0,
+    test_size: float = 0.2,
+    dev_size: float = 0.2,
+) -> tuple[list[int], list[int], list[int]]:
+    """Deterministic train/dev/test indices: test first, then dev from the remainder.
+
+    Defaults give 64/16/20, the proportions of the WoS standard split. ``strata`` (e.g. the
+    top-level label) stratifies both cuts; classes with fewer than 2 members on a cut are
+    pooled into one stratum so stratification never fails.
+    """
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(n)
+
+    def cut(ids, size):
+        s = None
+        if strata is not None:
+            lab = np.array([strata[i] for i in ids], dtype=object)
+            counts = Counter(lab)
+            s = np.array([x if counts[x] >= 2 else "<rare>" for x in lab], dtype=object)
+            if Counter(s).most_common()[-1][1] < 2:
+                s = None
+        return train_test_split(ids, test_size=size, random_state=seed, stratify=s)
+
+    rest, test = cut(idx, test_size)
+    train, dev = cut(rest, dev_size)
+    return sorted(train.tolist()), sorted(dev.tolist()), sorted(test.tolist())
+
+
+def wos_standard_split(n: int) -> tuple[list[int], list[int], list[int]]:
+    """The split HTC papers use on WoS-46985 (30,070 / 7,518 / 9,397).
+
+    ``train_test_split(test_size=0.2, random_state=0)`` on the rows in file order, then the
+    same call on the remainder for dev; no stratification, order as sklearn returns it.
+    """
+    from sklearn.model_selection import train_test_split
+
+    rest, test = train_test_split(np.arange(n), test_size=0.2, random_state=0)
+    train, dev = train_test_split(rest, test_size=0.2, random_state=0)
+    return train.tolist(), dev.tolist(), test.tolist()
+
+
+# ---- loading -------------------------------------------------------------------------------
+def load(
+    name: str,
+    path: str | os.PathLike | None = None,
+    seed: int = 0,
+    text_col: str = "text",
+    level_cols: Sequence[str] | None = None,
+) -> HTCDataset:
+    """Load data set ``name`` (``wos``, ``dbpedia``, ``amazon3`` or any folder/file).
+
+    >>> ds = load("amazon3")            # doctest: +SKIP
+    >>> ds.summary()                    # doctest: +SKIP
+    """
+    where = find_data(name, path)
+    notes: list[str] = []
+    if where.is_file():
+        files = {where.name: where}
+        where_dir = where.parent
+    else:
+        files = {f.name: f for f in where.iterdir() if f.is_file()}
+        where_dir = where
+    if all(k in files for k in ("train.jsonl", "dev.jsonl", "test.jsonl")):
+        parts = [read_jsonl(files[f"{k}.jsonl"]) for k in ("train", "dev", "test")]
+        notes.append("given train/dev/test split")
+    elif all(k in files for k in ("X.txt", "YL1.txt", "YL2.txt")):
+        full = read_wos_raw(where_dir)
+        ids = wos_standard_split(len(full))
+        parts = [full.take(i) for i in ids]
+        notes.append("WoS standard split: train_test_split(test_size=0.2, random_state=0) twice")
+    else:
+        jsonl = [f for k, f in sorted(files.items()) if k.endswith(".jsonl")]
+        csvs = [f for k, f in sorted(files.items()) if k.endswith(".csv")]
+        if "all.jsonl" in files:
+            full = read_jsonl(files["all.jsonl"])
+        elif len(jsonl) == 1:
+            full = read_jsonl(jsonl[0])
+        elif len(csvs) == 1 and level_cols:
+            full = read_csv_levels(csvs[0], text_col, level_cols)
+        else:
+            raise DataError(
+                f"{where}: expected train/dev/test.jsonl, all.jsonl, one *.jsonl, "
+                f"WoS X.txt/YL1.txt/YL2.txt or one CSV with level_cols=...; found {sorted(files)}"
+            )
+        ids = split_indices(len(full), strata=[p[0][0] for p in full.paths], seed=seed)
+        parts = [full.take(i) for i in ids]
+        notes.append(f"split 64/16/20 stratified by top level, seed {seed}")
+    all_paths = [p for s in parts for ps in s.paths for p in ps]
+    try:
+        hierarchy = Hierarchy.from_paths(all_paths)
+    except HierarchyError as e:
+        raise DataError(f"{where}: {e}") from None
+    return HTCDataset(name, *parts, hierarchy=hierarchy, source=str(where), notes=notes)
+
+
+def read_wos_raw(folder: str | os.PathLike) -> Split:
+    """WoS ``X.txt`` / ``YL1.txt`` / ``YL2.txt`` (one line per document, same order).
+
+    Names come from ``Data.xlsx`` (columns Y1, Y2, Domain, area) when it is there, else the
+    ids are used as names (``"domain 3"``, ``"area 3.12"``).
+    """
+    folder = Path(folder)
+    x, y1, y2 = (
+        [t.strip() for t in _read_lines(folder / f)] for f in ("X.txt", "YL1.txt", "YL2.txt")
+    )
+    while x and not x[-1]:  # a trailing newline is not a document
+        x.pop()
+    y1, y2 = [v for v in y1 if v], [v for v in y2 if v]
+    if not (len(x) == len(y1) == len(y2)):
+        raise DataError(
+            f"{folder}: X.txt has {len(x)} lines, YL1.txt {len(y1)}, YL2.txt {len(y2)}; expected equal"
+        )
+    names: dict[tuple[str, str], tuple[str, str]] = {}
+    xlsx = folder / "Data.xlsx"
+    if xlsx.exists():
+        meta = pd.read_excel(xlsx)
+        for r in meta.itertuples():
+            names[(str(int(r.Y1)), str(int(r.Y2)))] = (str(r.Domain).strip(), str(r.area).strip())
+    texts, paths = [], []
+    for n, (t, a, b) in enumerate(zip(x, y1, y2, strict=True), start=1):
+        if not t:
+            raise DataError(f"{folder / 'X.txt'}, line {n}: empty text")
+        if not (a.isdigit() and b.isdigit()):
+            raise DataError(f"{folder}, line {n}: YL1/YL2 must be integers, got {a!r}/{b!r}")
+        texts.append(t)
+        paths.append([names.get((a, b), (f"domain {a}", f"area {a}.{b}"))])
+    return Split(texts, paths)
+
+
+def unpack_wos(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Unpack the Mendeley WebOfScience.zip (nested zips allowed) to ``dest``; returns ``dest``.
+
+    Keeps ``WOS46985/{X,YL1,YL2}.txt`` and ``Meta-data/Data.xlsx`` as ``dest/*.txt`` and
+    ``dest/Data.xlsx``; fails clearly when they are not in the archive.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    wanted = {"X.txt", "YL1.txt", "YL2.txt"}
+    found: dict[str, bytes] = {}
+
+    def walk(zf: zipfile.ZipFile):
+        for info in zf.infolist():
+            base = info.filename.rsplit("/", 1)[-1]
+            if info.filename.endswith(".zip"):
+                with zipfile.ZipFile(io.BytesIO(zf.read(info))) as inner:
+                    walk(inner)
+            elif "WOS46985/" in info.filename and base in wanted:
+                found[base] = zf.read(info)
+            elif base == "Data.xlsx":
+                found[base] = zf.read(info)
+
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            bad = zf.testzip()
+            if bad:
+                raise DataError(f"{archive}: corrupt member {bad}")
+            walk(zf)
+    except zipfile.BadZipFile as e:
+        raise DataError(f"{archive}: not a zip archive ({e})") from None
+    missing = wanted - found.keys()
+    if missing:
+        raise DataError(f"{archive}: WOS46985/{sorted(missing)} not found in the archive")
+    from .io import atomic_write_bytes
+
+    for base, blob in found.items():
+        atomic_write_bytes(dest / base, blob)
+    return dest
+
+
+def download_wos(dest: str | os.PathLike | None = None, url: str = WOS_URL) -> Path:
+    """Download WoS (Mendeley data 9rw3vkcfy4, CC BY 4.0) and unpack it to ``data/wos/``.
+
+    Needs internet. The archive is verified (zip CRCs, expected members, 46,985 rows).
+    """
+    import tempfile
+    import urllib.request
+
+    from tqdm.auto import tqdm
+
+    dest = Path(dest) if dest else REPO_ROOT / "data" / "wos"
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "WebOfScience.zip"
+        with urllib.request.urlopen(url) as resp, open(archive, "wb") as out:
+            total = int(resp.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc="WebOfScience.zip") as bar:
+                while chunk := resp.read(1 << 20):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+        unpack_wos(archive, dest)
+    n = len(read_wos_raw(dest))
+    if n != 46985:
+        raise DataError(f"{dest}: expected 46,985 WoS documents, got {n}")
+    return dest

@@ -1,0 +1,236 @@
+"""Local SPP: one prefix and one head per hierarchy level, trained top-down, any depth.
+
+Level 1 is trained first and cached by its own config hash, so the three transfer variants
+(non / copy / transform, :mod:`htclib.transfer`) share one trained top level instead of
+training it three times. Level ``l`` then starts from level ``l-1``'s trained prefix as the
+variant says and trains with early stopping on its own dev score. A trained model serves all
+levels in one batched forward (each text repeated once per level, each copy with its level's
+prefix), and its per-level probabilities form one vector over all labels, decoded and scored
+by the same code as the global models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .heads import ClassifierHead
+from .hierarchy import Hierarchy
+from .io import atomic_write_json, ensure_writable_dir, read_json, verify_manifest, write_manifest
+from .metrics import macro_f1, micro_f1
+from .models import ModelConfig, freeze
+from .prefix import PrefixEncoder, encode, expand_prefix, n_prefix_params, stack_prefixes
+from .transfer import TransformedPrefix, copy_init
+
+
+class LocalSPP(nn.Module):
+    """Frozen encoder, prefix ``P_l`` + head over level ``l``'s labels for every level."""
+
+    def __init__(self, cfg: ModelConfig, hierarchy: Hierarchy, encoder: nn.Module):
+        super().__init__()
+        if len(cfg.level_lengths) != hierarchy.depth:
+            raise ValueError(
+                f"level_lengths has {len(cfg.level_lengths)} entries ({cfg.level_lengths}) "
+                f"but the hierarchy has {hierarchy.depth} levels"
+            )
+        if cfg.prefix.shift_positions:
+            raise ValueError(
+                "local SPP keeps positions unshifted (rows with different prefix lengths share a batch)"
+            )
+        self.cfg = cfg
+        self.hierarchy = hierarchy
+        self.encoder = encoder
+        self.prefixes = nn.ModuleList(
+            PrefixEncoder(replace(cfg.prefix, length=p), encoder) for p in cfg.level_lengths
+        )
+        self.heads = nn.ModuleList(
+            ClassifierHead(encoder.config.hidden_size, n, cfg.head_dropout) for n in hierarchy.sizes
+        )
+        freeze(encoder)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.encoder.eval()
+        return self
+
+    def body_parameters(self):
+        return list(self.prefixes.parameters())
+
+    def head_parameters(self):
+        return list(self.heads.parameters())
+
+    def trainable_state(self):
+        names = {id(p) for p in self.body_parameters() + self.head_parameters()}
+        return {k: v for k, v in self.named_parameters() if id(v) in names}
+
+    def n_served(self) -> int:
+        return sum(n_prefix_params(p.cfg, self.encoder) for p in self.prefixes) + sum(
+            p.numel() for p in self.heads.parameters()
+        )
+
+    def n_total(self) -> int:
+        return sum(p.numel() for p in self.encoder.parameters()) + sum(
+            p.numel() for p in self.heads.parameters()
+        )
+
+    def params_share(self) -> float:
+        return 100.0 * self.n_served() / self.n_total()
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Logits over all labels ``(B, n_labels)``: all levels in one multi-prefix pass."""
+        n, batch = len(self.prefixes), input_ids.shape[0]
+        stacked, pmask = stack_prefixes([p() for p in self.prefixes])  # (n, L, 2, H, P_max, D)
+        level = torch.arange(n, device=input_ids.device).repeat(batch)  # row b*n + l uses level l
+        kv = stacked[level].permute(1, 2, 0, 3, 4, 5)  # (L, 2, B*n, H, P_max, D)
+        h = encode(
+            self.encoder,
+            input_ids.repeat_interleave(n, 0),
+            attention_mask.repeat_interleave(n, 0),
+            kv,
+            prefix_mask=pmask[level],
+        )
+        h = h.view(batch, n, -1)
+        return torch.cat([head(h[:, lv]) for lv, head in enumerate(self.heads)], dim=1)
+
+
+class LevelModel(nn.Module):
+    """One level while it trains: ``(input_ids, attention_mask) -> that level's logits``."""
+
+    def __init__(self, encoder: nn.Module, prefix: nn.Module, head: ClassifierHead):
+        super().__init__()
+        self.encoder, self.prefix, self.head = encoder, prefix, head
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.encoder.eval()
+        return self
+
+    def forward(self, input_ids, attention_mask):
+        kv = expand_prefix(self.prefix(), input_ids.shape[0])
+        return self.head(encode(self.encoder, input_ids, attention_mask, kv))
+
+
+def level_scorer(multi_path: bool):
+    """Dev score of one level: threshold micro-F1, top-1 micro-F1 (one label per level, the
+    natural reading on single-path data) and ``auto`` choosing between them."""
+
+    def fn(probs, y):
+        top1 = np.zeros_like(y)
+        top1[np.arange(len(y)), probs.argmax(1)] = 1
+        thr = (probs >= 0.5).astype(np.int8)
+        out = {
+            "micro_f1": micro_f1(y, thr),
+            "macro_f1": macro_f1(y, thr),
+            "top1_micro_f1": micro_f1(y, top1),
+        }
+        out["auto"] = out["micro_f1"] if multi_path else out["top1_micro_f1"]
+        return out
+
+    return fn
+
+
+def level_key(run_cfg, level: int, hierarchy: Hierarchy) -> str:
+    """What level ``level`` depends on: data, encoder, training, prefix lengths down to it and,
+    below the top, the transfer variant. The top level's key omits the variant (shared)."""
+    m = run_cfg.model
+    blob = {
+        "data": asdict(run_cfg.data),
+        "train": asdict(run_cfg.train),
+        "encoder": m.encoder,
+        "prefix": asdict(m.prefix),
+        "head_dropout": m.head_dropout,
+        "lengths": m.level_lengths[: level + 1],
+        "transfer": m.transfer if level > 0 else None,
+        "labels": hierarchy.fingerprint(),
+    }
+    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def fit_local(cfg, ds, encoder, tok, splits, ys, folder, resume=True, progress=True, force=False):
+    """Train a :class:`LocalSPP` level by level (top level cached and shared across variants)."""
+    from .experiment import single_path
+    from .train import fit
+
+    h = ds.hierarchy
+    multi = not single_path(ds)
+    model = LocalSPP(cfg.model, h, encoder)
+    levels_root = ensure_writable_dir(Path(folder).parent.parent / "levels")
+    upper = None
+    levels = []
+    for lv in range(h.depth):
+        sl = h.level_slices[lv]
+        lf = levels_root / level_key(cfg, lv, h)
+        head, prefix = model.heads[lv], model.prefixes[lv]
+        if (lf / "info.json").exists() and not force:
+            verify_manifest(lf)
+            tensors = load_file(str(lf / "level.safetensors"))
+            prefix.kv.data.copy_(tensors["kv"])
+            head.load_state_dict(
+                {"linear.weight": tensors["weight"], "linear.bias": tensors["bias"]}
+            )
+            info = {**read_json(lf / "info.json"), "reused": True}
+        else:
+            head.init_bias_from_prior(ys["train"][:, sl])
+            trainable: nn.Module = prefix
+            if lv > 0 and cfg.model.transfer == "copy":
+                prefix.kv.data = copy_init(upper, prefix.kv.data)
+            elif lv > 0 and cfg.model.transfer == "transform":
+                trainable = TransformedPrefix(upper, prefix.length)
+            res = fit(
+                LevelModel(encoder, trainable, head),
+                list(trainable.parameters()),
+                list(head.parameters()),
+                splits["train"],
+                ys["train"][:, sl],
+                splits["dev"],
+                ys["dev"][:, sl],
+                cfg.train,
+                tok.pad_token_id,
+                level_scorer(multi),
+                out_dir=lf,
+                resume=resume,
+                progress=progress,
+                desc=f"{cfg.name} L{lv + 1}",
+            )
+            if trainable is not prefix:
+                prefix.kv.data = trainable.materialise()
+            info = {
+                "level": lv + 1,
+                "prefix_length": prefix.length,
+                "history": res.history,
+                "best_epoch": res.best_epoch,
+                "best_dev": res.best_score,
+                "seconds": res.seconds,
+                "stopped": res.stopped,
+            }
+            save_file(
+                {
+                    "kv": prefix.kv.detach().contiguous(),
+                    "weight": head.linear.weight.detach().contiguous(),
+                    "bias": head.linear.bias.detach().contiguous(),
+                },
+                str(lf / "level.safetensors"),
+            )
+            atomic_write_json(lf / "info.json", info)
+            write_manifest(lf, ["level.safetensors", "info.json"])
+            info = {**info, "reused": False}
+        upper = prefix.materialise()
+        levels.append(info)
+    model.eval()
+    hist = [{**r, "level": i["level"]} for i in levels for r in i["history"]]
+    return model, {
+        "levels": [{k: v for k, v in i.items() if k != "history"} for i in levels],
+        "history": hist,
+        "train_seconds": sum(i["seconds"] for i in levels),
+        "best_dev": levels[-1]["best_dev"],
+        "train_examples_per_s": float(np.median([r["examples_per_s"] for r in hist]))
+        if hist
+        else 0.0,
+    }

@@ -1,0 +1,206 @@
+"""Figures. Each function returns a matplotlib ``Figure``; notebooks save them with stable names.
+
+Every figure names the profile it was made on in its title, because a smoke-run figure and a
+cpu-profile figure look alike and mean very different things.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _title(fig, text: str, profile: str) -> None:
+    fig.suptitle(f"{text}  [profile: {profile}]", fontsize=11)
+
+
+def label_distribution(datasets: dict, profile: str) -> plt.Figure:
+    """Per data set: labels per level, and training examples per label by rank (long tail)."""
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.2 * len(datasets)), squeeze=False)
+    for row, (name, ds) in enumerate(datasets.items()):
+        counts = ds.label_counts("train")
+        sizes = ds.hierarchy.sizes
+        axes[row, 0].bar(
+            [f"L{i + 1}" for i in range(len(sizes))], sizes, color=sns.color_palette()[0]
+        )
+        axes[row, 0].set(title=f"{name}: labels per level", ylabel="labels")
+        for lv, grp in counts.groupby("level"):
+            c = np.sort(grp["count"].to_numpy())[::-1]
+            axes[row, 1].plot(np.arange(1, len(c) + 1), np.maximum(c, 0.8), label=f"L{lv}")
+        axes[row, 1].set(
+            yscale="log",
+            xscale="log",
+            title=f"{name}: training examples per label (rank)",
+            xlabel="label rank",
+            ylabel="train examples",
+        )
+        axes[row, 1].legend()
+    _title(fig, "Label distribution and long tail", profile)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(records: list[dict], profile: str, metric: str = "dev_auto") -> plt.Figure:
+    """Train loss and dev score by epoch for each run."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for r in records:
+        h = pd.DataFrame(r.get("history", []))
+        if h.empty:
+            continue
+        label = r["name"]
+        axes[0].plot(h["epoch"], h["train_loss"], marker="o", label=label)
+        axes[1].plot(
+            h["epoch"], 100 * h[metric] if metric in h else np.nan, marker="o", label=label
+        )
+    axes[0].set(xlabel="epoch", ylabel="train BCE loss", title="training loss")
+    axes[1].set(
+        xlabel="epoch", ylabel="dev micro-F1 (%)", title="dev micro-F1 (early-stopping score)"
+    )
+    axes[1].legend(fontsize=7, loc="lower right")
+    _title(fig, "Training curves", profile)
+    fig.tight_layout()
+    return fig
+
+
+def f1_vs_prefix_length(df: pd.DataFrame, profile: str) -> plt.Figure:
+    """Global SPP: micro/macro-F1 against prefix length, one line per data set."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
+    d = df[df.method == "spp"].copy()
+    d["P"] = d["prefix"].astype(int)
+    for ax, col, name in ((axes[0], "micro_f1", "micro-F1"), (axes[1], "macro_f1", "macro-F1")):
+        sns.lineplot(data=d, x="P", y=col, hue="dataset", marker="o", ax=ax, errorbar="sd")
+        ax.set(
+            xlabel="prefix length P", ylabel=f"test {name} (%)", title=f"global SPP: {name} vs P"
+        )
+    _title(fig, "Prefix length", profile)
+    fig.tight_layout()
+    return fig
+
+
+def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
+    """Local SPP: overall micro/macro-F1 per transfer variant, and per-level micro-F1."""
+    d = df[df.method == "local"].copy()
+    d["run"] = d["variant"] + " " + d["prefix"].astype(str)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    long = d.melt(
+        id_vars=["dataset", "run"],
+        value_vars=["micro_f1", "macro_f1"],
+        var_name="metric",
+        value_name="F1",
+    )
+    sns.barplot(data=long, x="run", y="F1", hue="metric", ax=axes[0], errorbar=None)
+    axes[0].set(xlabel="", ylabel="test F1 (%)", title="overall (all labels)")
+    axes[0].tick_params(axis="x", rotation=30)
+    lv_cols = [c for c in d.columns if c.startswith("L") and c.endswith("_micro_f1")]
+    lv = d.melt(
+        id_vars=["dataset", "run"], value_vars=lv_cols, var_name="level", value_name="F1"
+    ).dropna()
+    lv["level"] = lv["level"].str.replace("_micro_f1", "")
+    sns.barplot(data=lv, x="level", y="F1", hue="run", ax=axes[1], errorbar=None)
+    axes[1].set(ylabel="test micro-F1 (%)", title="per level")
+    axes[1].legend(fontsize=7)
+    _title(fig, "Local SPP transfer variants (" + ", ".join(d.dataset.unique()) + ")", profile)
+    fig.tight_layout()
+    return fig
+
+
+def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
+    """Loss curve, alignment/uniformity before and after CL, and a 2-D PCA of [CLS] embeddings."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    for name, d in diag.items():
+        axes[0].plot(np.arange(1, len(d["loss"]) + 1), d["loss"], label=name)
+        axes[1].scatter(
+            [d["before"]["uniformity"], d["after"]["uniformity"]],
+            [d["before"]["alignment"], d["after"]["alignment"]],
+            label=name,
+        )
+        axes[1].annotate(
+            "",
+            xy=(d["after"]["uniformity"], d["after"]["alignment"]),
+            xytext=(d["before"]["uniformity"], d["before"]["alignment"]),
+            arrowprops={"arrowstyle": "->", "color": "black"},
+        )
+    axes[0].set(xlabel="step", ylabel="contrastive loss", title="CL pre-training loss")
+    axes[0].legend(fontsize=7)
+    axes[1].set(
+        xlabel="uniformity (lower = more spread)",
+        ylabel="alignment (lower = closer views)",
+        title="before -> after CL",
+    )
+    first = next(iter(diag.values()))
+    for key, marker in (("pca_before", "o"), ("pca_after", "^")):
+        pts, lab = np.asarray(first[key]), np.asarray(first["pca_labels"])
+        for c in np.unique(lab):
+            axes[2].scatter(
+                pts[lab == c, 0],
+                pts[lab == c, 1],
+                s=8,
+                marker=marker,
+                alpha=0.6,
+                label=f"{c} ({'before' if key == 'pca_before' else 'after'})",
+            )
+    axes[2].set(title="PCA of [CLS] (top-level colour)", xlabel="PC1", ylabel="PC2")
+    axes[2].legend(fontsize=6, ncol=2)
+    _title(fig, "Contrastive pre-training", profile)
+    fig.tight_layout()
+    return fig
+
+
+def f1_vs_params(df: pd.DataFrame, profile: str) -> plt.Figure:
+    """Test micro-F1 against the trained-parameter share (log scale), one point per model."""
+    d = df[df.params_pct.notna()]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sns.scatterplot(
+        data=d, x="params_pct", y="micro_f1", hue="method", style="dataset", s=70, ax=ax
+    )
+    ax.set(
+        xscale="log",
+        xlabel="trained parameters (% of encoder + head)",
+        ylabel="test micro-F1 (%)",
+        title="F1 vs trainable-parameter share",
+    )
+    _title(fig, "Cost vs quality", profile)
+    fig.tight_layout()
+    return fig
+
+
+def long_tail(per_label: pd.DataFrame, profile: str) -> plt.Figure:
+    """Per-label test F1 against training frequency, one panel per model."""
+    models = per_label["model"].unique()
+    fig, axes = plt.subplots(
+        1, len(models), figsize=(4 * len(models), 3.6), sharey=True, squeeze=False
+    )
+    for ax, m in zip(axes[0], models, strict=True):
+        d = per_label[per_label.model == m]
+        ax.scatter(
+            np.maximum(d["train_count"], 0.8),
+            d["f1"],
+            s=10,
+            alpha=0.6,
+            c=d["level"],
+            cmap="viridis",
+        )
+        ax.set(xscale="log", xlabel="train examples of the label", title=m)
+    axes[0, 0].set_ylabel("test F1 of the label")
+    _title(fig, "Long tail: per-label F1 vs frequency", profile)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_pairs(pairs: pd.DataFrame, profile: str, top: int = 15) -> plt.Figure:
+    """The most frequent (gold -> predicted) confusions among level-2 labels."""
+    d = pairs.head(top)
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(d) + 1.2))
+    ax.barh(
+        [f"{g}  ->  {p}" for g, p in zip(d.gold, d.pred, strict=True)][::-1],
+        d["count"][::-1],
+        color=sns.color_palette()[3],
+    )
+    ax.set(xlabel="test texts", title="most confused level-2 labels (gold -> predicted)")
+    _title(fig, "Confusions", profile)
+    fig.tight_layout()
+    return fig

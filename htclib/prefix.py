@@ -1,0 +1,196 @@
+"""Deep prefix (P-tuning v2 "soft prefix prompts") on a frozen BERT-family encoder.
+
+Every layer gets P trainable key and value vectors per attention head. They enter the
+encoder as a ``transformers.DynamicCache`` built fresh on every forward (the forward pass
+mutates the cache), the attention mask is extended by P ones in front, and position ids are
+passed explicitly as ``0..T-1`` so the text keeps its pretrained positions (BERT would
+otherwise shift them by the cache length; P-tuning v2 on old transformers did shift them).
+
+Shapes: L layers, H heads, P prefix length, D head size, B batch, T tokens.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import DynamicCache
+
+
+@dataclass
+class PrefixConfig:
+    """How a prefix is parameterised.
+
+    length: P, prefix positions per layer (the paper grid-searches 5..40).
+    projection: P-tuning v2's ``prefix_projection``: an embedding (P, hidden) passed through a
+        2-layer MLP (hidden -> projection_hidden -> L*2*hidden). More parameters during
+        training, same prefix size at inference. Off by default: in the pilot it did not learn
+        at lr 5e-3 where the direct prefix did (NOTES.md).
+    projection_hidden: width of that MLP.
+    dropout: dropout on the prefix key/values during training.
+    init_std: std of the normal initialisation of direct prefix key/values.
+    shift_positions: False (default) keeps the text at positions 0..T-1, as pretrained; True
+        numbers it from P like transformers does by default with a cache (P-tuning v2 and
+        PEFT behave this way; set it to reproduce them exactly).
+    """
+
+    length: int = 20
+    projection: bool = False
+    projection_hidden: int = 512
+    dropout: float = 0.0
+    init_std: float = 0.5
+    shift_positions: bool = False
+
+
+def encoder_dims(encoder: nn.Module) -> tuple[int, int, int]:
+    """(layers, heads, head size) of a BERT-family encoder."""
+    cfg = encoder.config
+    heads = cfg.num_attention_heads
+    return cfg.num_hidden_layers, heads, cfg.hidden_size // heads
+
+
+def cache_keyword(encoder: nn.Module) -> str:
+    """The forward keyword that takes a cache: ``cache`` (transformers >= 5.24) or
+    ``past_key_values`` (<= 5.23; there ``cache=`` is silently ignored)."""
+    params = inspect.signature(encoder.forward).parameters
+    if "cache" in params:
+        return "cache"
+    if "past_key_values" in params:
+        return "past_key_values"
+    raise TypeError(f"{type(encoder).__name__}.forward takes neither 'cache' nor 'past_key_values'")
+
+
+def check_prefix_length(length: int, encoder: nn.Module) -> None:
+    limit = getattr(encoder.config, "max_position_embeddings", 512)
+    if not isinstance(length, int) or isinstance(length, bool) or length < 1 or length > limit:
+        raise ValueError(
+            f"prefix length must be an integer in 1..{limit} for this encoder, got {length!r}"
+        )
+
+
+class PrefixEncoder(nn.Module):
+    """Trainable prefix key/values for every layer: ``forward() -> (L, 2, H, P, D)``."""
+
+    def __init__(self, cfg: PrefixConfig, encoder: nn.Module):
+        super().__init__()
+        check_prefix_length(cfg.length, encoder)
+        self.cfg = cfg
+        self.n_layers, self.n_heads, self.head_dim = encoder_dims(encoder)
+        hidden = self.n_heads * self.head_dim
+        shape = (self.n_layers, 2, self.n_heads, cfg.length, self.head_dim)
+        if cfg.projection:
+            self.embedding = nn.Embedding(cfg.length, hidden)
+            self.mlp = nn.Sequential(
+                nn.Linear(hidden, cfg.projection_hidden),
+                nn.Tanh(),
+                nn.Linear(cfg.projection_hidden, self.n_layers * 2 * hidden),
+            )
+        else:
+            self.kv = nn.Parameter(torch.randn(shape) * cfg.init_std)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    @property
+    def length(self) -> int:
+        return self.cfg.length
+
+    def forward(self) -> torch.Tensor:
+        if self.cfg.projection:
+            x = self.mlp(self.embedding.weight)  # (P, L*2*hidden)
+            kv = x.view(self.cfg.length, self.n_layers, 2, self.n_heads, self.head_dim)
+            kv = kv.permute(1, 2, 3, 0, 4)  # (L, 2, H, P, D)
+        else:
+            kv = self.kv
+        return self.dropout(kv)
+
+    @torch.no_grad()
+    def materialise(self) -> torch.Tensor:
+        """The prefix as plain key/values ``(L, 2, H, P, D)`` (projection applied, no dropout)."""
+        if self.cfg.projection:
+            was = self.training
+            self.eval()
+            kv = self.forward().detach().clone()
+            self.train(was)
+            return kv
+        return self.kv.detach().clone()
+
+
+def build_cache(kv: torch.Tensor) -> DynamicCache:
+    """``(L, 2, B, H, P, D)`` per-row key/values -> a fresh ``DynamicCache``."""
+    pairs = [(kv[layer, 0], kv[layer, 1]) for layer in range(kv.shape[0])]
+    if "ddp_cache_data" in inspect.signature(DynamicCache.__init__).parameters:
+        return DynamicCache(ddp_cache_data=pairs)
+    cache = DynamicCache()
+    for layer, (k, v) in enumerate(pairs):
+        cache.update(k, v, layer)
+    return cache
+
+
+def expand_prefix(kv: torch.Tensor, batch: int) -> torch.Tensor:
+    """``(L, 2, H, P, D)`` -> ``(L, 2, B, H, P, D)``, one copy per row (a view, no memory)."""
+    return kv.unsqueeze(2).expand(-1, -1, batch, -1, -1, -1)
+
+
+def stack_prefixes(prefixes: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Several ``(L, 2, H, P_i, D)`` prefixes -> ``(N, L, 2, H, P_max, D)`` right-padded with zeros
+    and a ``(N, P_max)`` mask of real positions (padding is masked out of attention)."""
+    p_max = max(p.shape[3] for p in prefixes)
+    out, mask = [], []
+    for p in prefixes:
+        pad = p_max - p.shape[3]
+        out.append(nn.functional.pad(p, (0, 0, 0, pad)))
+        mask.append(torch.cat([torch.ones(p.shape[3]), torch.zeros(pad)]))
+    return torch.stack(out), torch.stack(mask).to(prefixes[0].device)
+
+
+def encode(
+    encoder: nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    kv: torch.Tensor | None = None,
+    prefix_mask: torch.Tensor | None = None,
+    shift_positions: bool = False,
+) -> torch.Tensor:
+    """Run the encoder with per-row prefix key/values and return the [CLS] state ``(B, hidden)``.
+
+    kv: ``(L, 2, B, H, P, D)`` or None (plain encoder). prefix_mask: ``(B, P)`` 1 for real
+    prefix positions (all ones when None).
+    """
+    batch, seq = input_ids.shape
+    kwargs = {}
+    mask = attention_mask
+    start = 0
+    if kv is not None and kv.shape[4] > 0:
+        start = kv.shape[4] if shift_positions else 0
+        p = kv.shape[4]
+        if prefix_mask is None:
+            prefix_mask = torch.ones(
+                batch, p, dtype=attention_mask.dtype, device=attention_mask.device
+            )
+        mask = torch.cat([prefix_mask.to(attention_mask.dtype), attention_mask], dim=1)
+        kwargs[cache_keyword(encoder)] = build_cache(kv.to(next(encoder.parameters()).dtype))
+    positions = (
+        torch.arange(start, start + seq, device=input_ids.device).unsqueeze(0).expand(batch, -1)
+    )
+    out = encoder(
+        input_ids=input_ids,
+        attention_mask=mask,
+        token_type_ids=torch.zeros_like(input_ids),
+        position_ids=positions,
+        use_cache=False,
+        **kwargs,
+    )
+    return out.last_hidden_state[:, 0]
+
+
+def n_prefix_params(cfg: PrefixConfig, encoder: nn.Module) -> int:
+    """Parameters the prefix adds at inference (L * 2 * hidden * P); projection not counted."""
+    layers, heads, dim = encoder_dims(encoder)
+    return layers * 2 * heads * dim * cfg.length
+
+
+def prefix_norm(kv: torch.Tensor) -> float:
+    """RMS of prefix key/values (a diagnostic for training curves)."""
+    return float(kv.detach().pow(2).mean().sqrt()) if kv.numel() else math.nan

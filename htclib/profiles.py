@@ -1,0 +1,238 @@
+"""Run profiles: how much data, which encoder, how long to train. One place, dataclasses.
+
+- ``smoke``: a tiny real slice, max length 64, 1 epoch: every notebook end to end in minutes
+  on 2 CPU cores (the test suite runs it).
+- ``cpu``: the documented CPU subset with MiniLM: the whole results table, one seed, on 2
+  cores in under an hour.
+- ``paper``: full data, bert-base-uncased, the paper's settings (batch 48, up to 40 epochs,
+  patience 5, lr 1e-2 SPP / 2e-5 CLS): for a GPU.
+
+:func:`plan` turns a profile into the :class:`~htclib.experiment.RunConfig` list of one
+notebook, so notebooks, the CLI and tests share the exact same configs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .experiment import ContrastiveConfig, DataConfig, RunConfig
+from .models import ModelConfig
+from .prefix import PrefixConfig
+from .train import TrainConfig
+
+
+@dataclass
+class Profile:
+    name: str
+    datasets: list[str]
+    encoder: str = "minilm"
+    n_train: int | None = None
+    n_dev: int | None = None
+    n_test: int | None = None
+    max_length: dict[str, int] = field(
+        default_factory=lambda: {"wos": 128, "dbpedia": 128, "amazon3": 32}
+    )
+    max_epochs: int = 40
+    patience: int = 5
+    batch_size: int = 16
+    seeds: list[int] = field(default_factory=lambda: [0])
+    global_lengths: list[int] = field(default_factory=lambda: [10, 30])
+    sweep_lengths: list[int] = field(default_factory=lambda: [5, 10, 20, 30, 40])
+    local_lengths: dict[str, list[list[int]]] = field(
+        default_factory=lambda: {
+            "wos": [[10, 20], [10, 30]],
+            "dbpedia": [[10, 20, 30]],
+            "amazon3": [[10, 20, 30]],
+        }
+    )
+    spp_lr: float = 1e-2
+    cls_lr: float = 5e-5
+    head_lr: float = 1e-3
+    cl_epochs: int = 10
+    cl_batch_size: int = 64
+    cl_denominators: list[str] = field(default_factory=lambda: ["simcse", "paper"])
+    bf16: bool = False
+    sweep_datasets: list[str] | None = None
+
+    def max_len(self, dataset: str) -> int:
+        return self.max_length.get(dataset, 128)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        datasets=["wos"],
+        n_train=48,
+        n_dev=24,
+        n_test=24,
+        max_length={"wos": 64, "dbpedia": 64, "amazon3": 32},
+        max_epochs=1,
+        patience=1,
+        global_lengths=[10],
+        sweep_lengths=[5, 20],
+        local_lengths={"wos": [[10, 20]], "dbpedia": [[10, 20, 30]], "amazon3": [[10, 20, 30]]},
+        cl_epochs=1,
+        cl_batch_size=16,
+        cl_denominators=["simcse"],
+    ),
+    "cpu": Profile(
+        name="cpu",
+        datasets=["wos", "amazon3"],
+        n_train=None,
+        n_dev=None,
+        n_test=None,
+        max_length={"wos": 128, "dbpedia": 128, "amazon3": 32},
+        max_epochs=4,
+        patience=2,
+        batch_size=16,
+        global_lengths=[10, 30],
+        sweep_lengths=[5, 10, 20, 30, 40],
+        sweep_datasets=["amazon3"],
+        cl_epochs=2,
+    ),
+    "paper": Profile(
+        name="paper",
+        datasets=["wos"],
+        encoder="bert-base-uncased",
+        max_length={"wos": 256, "amazon3": 64, "dbpedia": 256},
+        max_epochs=40,
+        patience=5,
+        batch_size=48,
+        global_lengths=[30],
+        sweep_lengths=[5, 10, 15, 20, 25, 30, 35, 40],
+        local_lengths={
+            "wos": [[10, 20], [10, 30]],
+            "dbpedia": [[10, 20, 30]],
+            "amazon3": [[10, 20, 30]],
+        },
+        cls_lr=2e-5,
+        head_lr=1e-3,
+        cl_batch_size=64,
+        cl_epochs=10,
+        bf16=False,
+    ),
+}
+
+NOTEBOOKS = [
+    "01_data_exploration",
+    "02_cls_baseline",
+    "03_global_spp",
+    "04_local_transfer",
+    "05_cl_pretraining",
+    "06_analysis",
+]
+
+
+def get_profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
+    return PROFILES[name]
+
+
+def data_config(profile: str | Profile, dataset: str) -> DataConfig:
+    p = get_profile(profile) if isinstance(profile, str) else profile
+    return DataConfig(dataset, n_train=p.n_train, n_dev=p.n_dev, n_test=p.n_test)
+
+
+def _base(p: Profile, dataset: str, seed: int) -> tuple[DataConfig, TrainConfig]:
+    data = data_config(p, dataset)
+    train = TrainConfig(
+        lr=p.spp_lr,
+        head_lr=p.head_lr,
+        batch_size=p.batch_size,
+        max_epochs=p.max_epochs,
+        patience=p.patience,
+        max_length=p.max_len(dataset),
+        seed=seed,
+        bf16=p.bf16,
+    )
+    return data, train
+
+
+def cls_runs(p: Profile, dataset: str) -> list[RunConfig]:
+    out = []
+    for seed in p.seeds:
+        data, train = _base(p, dataset, seed)
+        out.append(
+            RunConfig(
+                f"{dataset}/cls/s{seed}",
+                data,
+                ModelConfig("cls", p.encoder),
+                replace(train, lr=p.cls_lr),
+            )
+        )
+    return out
+
+
+def spp_runs(p: Profile, dataset: str, lengths: list[int] | None = None) -> list[RunConfig]:
+    out = []
+    for seed in p.seeds:
+        data, train = _base(p, dataset, seed)
+        for length in lengths or p.global_lengths:
+            out.append(
+                RunConfig(
+                    f"{dataset}/spp-P{length}/s{seed}",
+                    data,
+                    ModelConfig("spp", p.encoder, PrefixConfig(length=length)),
+                    train,
+                )
+            )
+    return out
+
+
+def local_runs(p: Profile, dataset: str) -> list[RunConfig]:
+    out = []
+    for seed in p.seeds:
+        data, train = _base(p, dataset, seed)
+        for lengths in p.local_lengths.get(dataset, []):
+            for transfer in ("non", "copy", "transform"):
+                model = ModelConfig(
+                    "local", p.encoder, level_lengths=list(lengths), transfer=transfer
+                )
+                out.append(
+                    RunConfig(
+                        f"{dataset}/local-{transfer}-{'-'.join(map(str, lengths))}/s{seed}",
+                        data,
+                        model,
+                        train,
+                    )
+                )
+    return out
+
+
+def cl_runs(p: Profile, dataset: str) -> list[RunConfig]:
+    """CL -> BCE for each denominator, at the first global prefix length (its BCE-only twin is
+    the matching :func:`spp_runs` entry: same seed, same P)."""
+    out = []
+    length = p.global_lengths[-1]
+    for seed in p.seeds:
+        data, train = _base(p, dataset, seed)
+        for den in p.cl_denominators:
+            cl = ContrastiveConfig(epochs=p.cl_epochs, batch_size=p.cl_batch_size, denominator=den)
+            out.append(
+                RunConfig(
+                    f"{dataset}/spp-P{length}-cl-{den}/s{seed}",
+                    data,
+                    ModelConfig("spp", p.encoder, PrefixConfig(length=length)),
+                    train,
+                    cl,
+                )
+            )
+    return out
+
+
+def plan(profile: str | Profile, notebook: str, dataset: str) -> list[RunConfig]:
+    """The runs one notebook makes for one data set under a profile."""
+    p = get_profile(profile) if isinstance(profile, str) else profile
+    key = notebook[:2]
+    if key == "02":
+        return cls_runs(p, dataset)
+    if key == "03":
+        sweep = p.sweep_lengths if (p.sweep_datasets is None or dataset in p.sweep_datasets) else []
+        lengths = sorted(set(p.global_lengths) | set(sweep))
+        return spp_runs(p, dataset, lengths)
+    if key == "04":
+        return local_runs(p, dataset)
+    if key == "05":
+        return cl_runs(p, dataset)
+    return []

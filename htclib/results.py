@@ -1,0 +1,187 @@
+"""Collecting run records into tables laid out like the paper's (ours beside theirs).
+
+Every finished run (model or baseline) leaves ``result.json`` under
+``results/<profile>/runs/<key>/``; :func:`collect` reads them all into one DataFrame,
+:func:`write_tables` writes ``results.csv`` and ``results.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .io import atomic_write_text, ensure_writable_dir, read_json
+from .metrics import MACRO_CONVENTION
+
+# The paper's numbers (../shared/PAPER.md, BERT-base on full WoS and Amazon Beauty).
+PAPER = {
+    ("wos", "cls", "", "-"): (85.89, 79.22),
+    ("wos", "spp", "", "30"): (86.84, 79.77),
+    ("wos", "local", "non", "10/20"): (86.84, 79.12),
+    ("wos", "local", "transform", "10/20"): (86.93, 79.33),
+    ("wos", "local", "copy", "10/20"): (87.24, 79.98),
+    ("wos", "local", "copy", "10/30"): (87.34, 80.09),
+    ("wos", "spp+cl", "", "30"): (87.55, 80.07),
+}
+
+
+@dataclass
+class Paths:
+    """Where a profile's outputs go under ``root``: results, figures, tables."""
+
+    root: Path
+    profile: str
+
+    def __post_init__(self):
+        self.root = Path(self.root).resolve()
+
+    @property
+    def results(self) -> Path:
+        return ensure_writable_dir(self.root / "results" / self.profile)
+
+    @property
+    def figures(self) -> Path:
+        return ensure_writable_dir(self.root / "figures" / self.profile)
+
+    def save_figure(self, fig, name: str) -> list[Path]:
+        """Write ``name.png`` and ``name.svg`` (stable names) and close the figure."""
+        import matplotlib.pyplot as plt
+
+        out = []
+        for ext in ("png", "svg"):
+            path = self.figures / f"{name}.{ext}"
+            tmp = path.with_name(f".{path.name}.tmp")
+            fig.savefig(tmp, format=ext, dpi=110, bbox_inches="tight")
+            os.replace(tmp, path)
+            out.append(path)
+        plt.close(fig)
+        return out
+
+    def save_table(self, df: pd.DataFrame, name: str) -> Path:
+        path = self.results / f"{name}.md"
+        atomic_write_text(path, _markdown(df.reset_index() if df.index.name else df) + "\n")
+        return path
+
+
+def load_records(results_dir: str | os.PathLike) -> list[dict]:
+    """Every ``result.json`` under ``results_dir/runs`` (skips unfinished runs)."""
+    runs = Path(results_dir) / "runs"
+    return [read_json(f) for f in sorted(runs.glob("*/result.json"))] if runs.exists() else []
+
+
+def decoding_for(record: dict) -> str:
+    """The decoding a table reports: best path on (mostly) single-path data, else top-down."""
+    return "topdown" if record.get("multi_path") else "best_path"
+
+
+def to_frame(records: list[dict]) -> pd.DataFrame:
+    rows = []
+    for r in records:
+        dec = decoding_for(r)
+        t = r["test"]
+        method = r["method"] + ("+cl" if r.get("contrastive") else "")
+        rows.append(
+            {
+                "dataset": r["dataset"],
+                "method": method,
+                "variant": r.get("variant", ""),
+                "contrastive": r.get("contrastive", ""),
+                "prefix": r.get("prefix_length", "-"),
+                "seed": r.get("seed", 0),
+                "decoding": dec,
+                "micro_f1": 100 * t[f"{dec}/micro_f1"],
+                "macro_f1": 100 * t[f"{dec}/macro_f1"],
+                "micro_f1_thr": 100 * t.get("threshold/micro_f1", np.nan),
+                "macro_f1_thr": 100 * t.get("threshold/macro_f1", np.nan),
+                "macro_f1_all": 100 * t[f"{dec}/macro_f1_all"],
+                "h_f1": 100 * t.get(f"{dec}/h_f1", np.nan),
+                **{
+                    f"L{i}_micro_f1": 100 * t[f"{dec}/L{i}_micro_f1"]
+                    for i in range(1, 6)
+                    if f"{dec}/L{i}_micro_f1" in t
+                },
+                "params_pct": r.get("params_pct", np.nan),
+                "trained_params": r.get("trained_params", np.nan),
+                "artifact_mb": r.get("artifact_bytes", np.nan) / 1e6,
+                "train_s": r.get("train_seconds", np.nan),
+                "wall_s": r.get("wall_seconds", np.nan),
+                "train_ex_per_s": r.get("train_examples_per_s", np.nan),
+                "epochs": len(r.get("history", [])),
+                "n_train": r.get("n_train"),
+                "key": r.get("key"),
+                "name": r.get("name"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summary_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std over seeds per (dataset, method, variant, prefix), the paper's numbers beside."""
+    if df.empty:
+        return df
+    keys = ["dataset", "method", "variant", "prefix"]
+    g = df.groupby(keys, dropna=False, sort=False)
+    out = g.agg(
+        micro=("micro_f1", "mean"),
+        micro_sd=("micro_f1", "std"),
+        macro=("macro_f1", "mean"),
+        macro_sd=("macro_f1", "std"),
+        params_pct=("params_pct", "mean"),
+        train_s=("train_s", "mean"),
+        seeds=("seed", "nunique"),
+        decoding=("decoding", "first"),
+    ).reset_index()
+
+    def fmt(m, s, n):
+        return f"{m:.2f}" if n < 2 or np.isnan(s) else f"{m:.2f} ± {s:.2f}"
+
+    out["Mi-F1"] = [
+        fmt(m, s, n) for m, s, n in zip(out.micro, out.micro_sd, out.seeds, strict=True)
+    ]
+    out["Ma-F1"] = [
+        fmt(m, s, n) for m, s, n in zip(out.macro, out.macro_sd, out.seeds, strict=True)
+    ]
+    paper = [
+        PAPER.get((d, m, v, p))
+        for d, m, v, p in zip(out.dataset, out.method, out.variant, out.prefix, strict=True)
+    ]
+    out["paper Mi/Ma"] = [
+        f"{a:.2f} / {b:.2f}" if a else "" for a, b in (x or (None, None) for x in paper)
+    ]
+    out["params %"] = out.params_pct.map(lambda x: "" if np.isnan(x) else f"{x:.2f}")
+    out["train s"] = out.train_s.map(lambda x: "" if np.isnan(x) else f"{x:.0f}")
+    return out[keys + ["Mi-F1", "Ma-F1", "paper Mi/Ma", "params %", "train s", "seeds", "decoding"]]
+
+
+def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path]:
+    """``results.csv`` (every run) and ``results.md`` (summary, paper beside) for a profile."""
+    results_dir = Path(results_dir)
+    df = to_frame(load_records(results_dir))
+    csv = results_dir / "results.csv"
+    atomic_write_text(csv, df.to_csv(index=False))
+    md = results_dir / "results.md"
+    summ = summary_table(df)
+    lines = [
+        f"# Results: profile `{profile}`",
+        "",
+        f"Test split; Mi-F1 = micro-F1 over all labels; Ma-F1 = {MACRO_CONVENTION}; "
+        "decoding: best path on single-path data, top-down consistent thresholding otherwise. "
+        "'paper' = the paper's BERT-base numbers on the full data sets (not comparable in scale). "
+        "params % = trained parameters / (encoder + head).",
+        "",
+    ]
+    for ds in summ["dataset"].unique() if not summ.empty else []:
+        lines += [f"## {ds}", "", _markdown(summ[summ.dataset == ds].drop(columns="dataset")), ""]
+    atomic_write_text(md, "\n".join(lines) + "\n")
+    return {"csv": csv, "md": md}
+
+
+def _markdown(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    rows += ["| " + " | ".join(str(v) for v in r) + " |" for r in df.itertuples(index=False)]
+    return "\n".join(rows)

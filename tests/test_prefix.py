@@ -1,0 +1,136 @@
+import pytest
+import torch
+
+from htclib import prefix as P
+from htclib.hierarchy import Hierarchy
+from htclib.models import GlobalSPP, ModelConfig
+from tests.conftest import tiny_bert
+
+H2 = Hierarchy.from_paths([("a", "x"), ("a", "y"), ("b", "z")])
+
+
+def test_cache_keyword_detection():
+    class New(torch.nn.Module):
+        def forward(self, input_ids=None, cache=None): ...
+
+    class Old(torch.nn.Module):
+        def forward(self, input_ids=None, past_key_values=None): ...
+
+    class Neither(torch.nn.Module):
+        def forward(self, input_ids=None): ...
+
+    assert P.cache_keyword(New()) == "cache"
+    assert P.cache_keyword(Old()) == "past_key_values"
+    with pytest.raises(TypeError):
+        P.cache_keyword(Neither())
+
+
+def test_masked_prefix_reproduces_plain_encoder(bert, batch):
+    ids, mask = batch
+    plain = P.encode(bert, ids, mask)
+    pre = P.PrefixEncoder(P.PrefixConfig(length=5), bert)
+    kv = P.expand_prefix(pre(), 3)
+    with_prefix = P.encode(bert, ids, mask, kv)
+    masked = P.encode(bert, ids, mask, kv, prefix_mask=torch.zeros(3, 5, dtype=torch.long))
+    assert not torch.allclose(plain, with_prefix, atol=1e-4)
+    torch.testing.assert_close(plain, masked, atol=1e-5, rtol=0)
+
+
+def test_padding_tokens_do_not_matter(bert, batch):
+    ids, mask = batch
+    pre = P.PrefixEncoder(P.PrefixConfig(length=4), bert)
+    kv = P.expand_prefix(pre(), 3)
+    a = P.encode(bert, ids, mask, kv)
+    ids2 = ids.clone()
+    ids2[1, 6:] = 42
+    b = P.encode(bert, ids2, mask, kv)
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+
+
+def test_positions_are_not_shifted(bert, batch):
+    # With a prefix whose keys make it unattended (huge negative logits are impossible to set
+    # via keys alone, so mask it) the text must see positions 0..T-1 exactly as without it.
+    ids, mask = batch
+    pre = P.PrefixEncoder(P.PrefixConfig(length=7), bert)
+    kv = P.expand_prefix(pre(), 3)
+    masked = P.encode(bert, ids, mask, kv, prefix_mask=torch.zeros(3, 7, dtype=torch.long))
+    shifted = bert(
+        input_ids=ids, attention_mask=mask, position_ids=torch.arange(7, 16).expand(3, -1)
+    ).last_hidden_state[:, 0]
+    plain = bert(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0]
+    torch.testing.assert_close(masked, plain, atol=1e-5, rtol=0)
+    assert not torch.allclose(masked, shifted, atol=1e-4)
+
+
+def test_only_prefix_and_head_change_after_a_step(bert, batch):
+    ids, mask = batch
+    model = GlobalSPP(ModelConfig(method="spp", prefix=P.PrefixConfig(length=3)), H2, bert)
+    before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    p0, h0 = model.prefix.kv.clone(), model.head.linear.weight.clone()
+    opt = torch.optim.AdamW(model.body_parameters() + model.head_parameters(), lr=1e-2)
+    model.train()
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        model(ids, mask), torch.ones(3, H2.n_labels)
+    )
+    loss.backward()
+    opt.step()
+    assert all(torch.equal(before[k], v) for k, v in model.encoder.state_dict().items())
+    assert not torch.equal(p0, model.prefix.kv) and not torch.equal(h0, model.head.linear.weight)
+    assert all(not p.requires_grad for p in model.encoder.parameters())
+    assert not model.encoder.training  # dropout stays off in the frozen encoder
+
+
+def test_projection_prefix_shape_and_grad(bert, batch):
+    ids, mask = batch
+    pre = P.PrefixEncoder(P.PrefixConfig(length=6, projection=True, projection_hidden=16), bert)
+    kv = pre()
+    assert kv.shape == (2, 2, 4, 6, 8)
+    out = P.encode(bert, ids, mask, P.expand_prefix(kv, 3))
+    (out @ torch.randn(32)).sum().backward()
+    assert pre.mlp[0].weight.grad.abs().sum() > 0
+    assert pre.materialise().shape == kv.shape
+
+
+@pytest.mark.parametrize("length", [0, -3, 10_000, 2.5])
+def test_bad_prefix_length(bert, length):
+    with pytest.raises(ValueError, match="prefix length must be an integer"):
+        P.PrefixEncoder(P.PrefixConfig(length=length), bert)
+
+
+def test_mixed_prefix_batch_equals_separate_runs(bert, batch):
+    ids, mask = batch
+    a = P.PrefixEncoder(P.PrefixConfig(length=3), bert)()
+    b = P.PrefixEncoder(P.PrefixConfig(length=6), bert)()
+    stacked, pmask = P.stack_prefixes([a, b])
+    rows = torch.tensor([0, 1, 0])
+    kv = stacked[rows].permute(1, 2, 0, 3, 4, 5)  # (L, 2, B, H, P, D)
+    mixed = P.encode(bert, ids, mask, kv, prefix_mask=pmask[rows])
+    sep_a = P.encode(bert, ids, mask, P.expand_prefix(a, 3))
+    sep_b = P.encode(bert, ids, mask, P.expand_prefix(b, 3))
+    torch.testing.assert_close(mixed[[0, 2]], sep_a[[0, 2]], atol=1e-5, rtol=0)
+    torch.testing.assert_close(mixed[1], sep_b[1], atol=1e-5, rtol=0)
+
+
+def test_matches_peft_prefix_tuning(batch):
+    peft = pytest.importorskip("peft")
+    import transformers
+
+    if transformers.__version__ >= "5.24":
+        pytest.skip("PEFT 0.21.2 prefix tuning does not run on transformers >= 5.24")
+    ids, mask = batch
+    bert = tiny_bert(seed=3)
+    ours = P.PrefixEncoder(P.PrefixConfig(length=5), bert)
+    cfg = peft.PrefixTuningConfig(task_type=peft.TaskType.FEATURE_EXTRACTION, num_virtual_tokens=5)
+    pm = peft.get_peft_model(tiny_bert(seed=3), cfg).eval()
+    kv = ours()
+    # PEFT's table is (P, L*2*hidden) laid out as (P, L, 2, H, D); ours is (L, 2, H, P, D).
+    with torch.no_grad():
+        pm.prompt_encoder["default"].embedding.weight.copy_(
+            kv.permute(3, 0, 1, 2, 4).reshape(5, -1)
+        )
+    theirs = pm(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0]
+    # PEFT numbers the text from P (transformers' default with a cache); ours does so on request.
+    mine = P.encode(bert, ids, mask, P.expand_prefix(kv, 3), shift_positions=True)
+    torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=0)
+    unshifted = P.encode(bert, ids, mask, P.expand_prefix(kv, 3))
+    assert not torch.allclose(unshifted, theirs, atol=1e-3)

@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+import torch
+
+from htclib import tokens
+from htclib.experiment import dev_scorer
+from htclib.hierarchy import Hierarchy
+from htclib.models import CLSTuning, GlobalSPP, ModelConfig
+from htclib.prefix import PrefixConfig
+from htclib.train import TrainConfig, fit, make_batches
+from tests.conftest import tiny_bert, toy_texts
+
+
+def toy_problem(toy_tok, n_train=256, n_dev=64):
+    tr_t, tr_p = toy_texts(n_train, seed=0)
+    dv_t, dv_p = toy_texts(n_dev, seed=1)
+    h = Hierarchy.from_paths([p for ps in tr_p + dv_p for p in ps])
+    return (
+        h,
+        tokens.tokenize(tr_t, toy_tok, 32),
+        h.encode(tr_p),
+        tokens.tokenize(dv_t, toy_tok, 32),
+        h.encode(dv_p),
+    )
+
+
+def train_once(toy_tok, method="spp", seed=0, epochs=3, out_dir=None, resume=False):
+    h, tr, ytr, dv, ydv = toy_problem(toy_tok)
+    cfg = ModelConfig(method=method, prefix=PrefixConfig(length=4))
+    # A wider init than BERT's 0.02: a random BERT's [CLS] is otherwise nearly input-independent.
+    model = (GlobalSPP if method == "spp" else CLSTuning)(cfg, h, tiny_bert(seed=0, init=0.2))
+    model.head.init_bias_from_prior(ytr)
+    tc = TrainConfig(
+        max_epochs=epochs,
+        batch_size=16,
+        lr=1e-2 if method == "spp" else 1e-3,
+        head_lr=1e-2,
+        seed=seed,
+        patience=10,
+        schedule="constant",
+    )
+    res = fit(
+        model,
+        model.body_parameters(),
+        model.head_parameters(),
+        tr,
+        ytr,
+        dv,
+        ydv,
+        tc,
+        0,
+        dev_scorer(h, 0.5, False),
+        out_dir=out_dir,
+        resume=resume,
+        progress=False,
+    )
+    return model, res
+
+
+def test_spp_learns_toy_task(toy_tok):
+    _, res = train_once(toy_tok, epochs=5)
+    first, best = res.history[0]["dev_best_path_micro_f1"], res.best_score
+    assert best > 0.9 and best > first + 0.2
+
+
+def test_cls_tuning_learns_and_updates_encoder(toy_tok):
+    model, res = train_once(toy_tok, method="cls", epochs=4)
+    assert res.best_score > 0.9
+    fresh = tiny_bert(seed=0, init=0.2).embeddings.word_embeddings.weight
+    assert not torch.equal(model.encoder.embeddings.word_embeddings.weight, fresh)
+
+
+def test_same_seed_same_metrics(toy_tok):
+    _, a = train_once(toy_tok, seed=5, epochs=2)
+    _, b = train_once(toy_tok, seed=5, epochs=2)
+    assert [r["dev_micro_f1"] for r in a.history] == [r["dev_micro_f1"] for r in b.history]
+    assert [r["train_loss"] for r in a.history] == [r["train_loss"] for r in b.history]
+
+
+def test_history_and_checkpoint_written(toy_tok, tmp_path):
+    _, res = train_once(toy_tok, epochs=2, out_dir=tmp_path)
+    assert (tmp_path / "history.json").exists() and (
+        tmp_path / "checkpoint" / "MANIFEST.json"
+    ).exists()
+    assert {"epoch", "train_loss", "dev_micro_f1", "examples_per_s"} <= set(res.history[0])
+
+
+def test_batches_bucketing_covers_all():
+    lengths = np.random.default_rng(0).integers(3, 60, 1000)
+    for bucketing in (False, True):
+        b = make_batches(lengths, 16, seed=1, bucketing=bucketing)
+        assert sorted(np.concatenate(b).tolist()) == list(range(1000))
+    pad = lambda bs: sum(lengths[x].max() * len(x) for x in bs)  # noqa: E731
+    assert pad(make_batches(lengths, 16, 1, True)) < pad(make_batches(lengths, 16, 1, False))
+
+
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        ({"lr": 0}, "lr must be > 0"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"schedule": "cosine"}, "schedule"),
+    ],
+)
+def test_bad_train_config(kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        TrainConfig(**kw)
