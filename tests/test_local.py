@@ -1,0 +1,166 @@
+import numpy as np
+import pytest
+import torch
+
+from htclib import tokens
+from htclib.experiment import DataConfig, RunConfig
+from htclib.hierarchy import Hierarchy
+from htclib.local import LocalSPP, fit_local
+from htclib.metrics import decode_topdown, score
+from htclib.models import ModelConfig
+from htclib.prefix import PrefixConfig, PrefixEncoder, encode, expand_prefix
+from htclib.train import TrainConfig
+from htclib.transfer import TransformedPrefix, TransformTransfer, copy_init
+from tests.conftest import tiny_bert
+
+H3 = Hierarchy.from_paths([("a", "b", "c"), ("a", "b", "d"), ("a", "e", "f"), ("g", "h", "i")])
+
+
+def test_copy_fills_first_positions_exactly():
+    upper = torch.randn(2, 2, 4, 3, 8)
+    fresh = torch.randn(2, 2, 4, 5, 8)
+    out = copy_init(upper, fresh)
+    assert torch.equal(out[:, :, :, :3], upper)
+    assert torch.equal(out[:, :, :, 3:], fresh[:, :, :, 3:])
+    short = copy_init(upper, torch.randn(2, 2, 4, 2, 8))  # P_low <= P_up: truncate
+    assert torch.equal(short, upper[:, :, :, :2])
+    with pytest.raises(ValueError, match="differ beyond their length"):
+        copy_init(upper, torch.randn(3, 2, 4, 5, 8))
+
+
+def test_transform_shape_and_gradients():
+    upper = torch.randn(2, 2, 4, 3, 8)
+    t = TransformTransfer(3, 7)
+    assert t(upper).shape == (2, 2, 4, 7, 8)
+    tp = TransformedPrefix(upper, 7)
+    assert torch.equal(tp(), tp.transform(upper))  # the residual starts at zero
+    (tp() ** 2).sum().backward()
+    assert tp.transform.net[0].weight.grad.abs().sum() > 0
+    assert tp.residual.grad.abs().sum() > 0
+    assert "upper" in dict(tp.named_buffers()) and not any(
+        n == "upper" for n, _ in tp.named_parameters()
+    )
+
+
+def test_local_forward_equals_per_level_runs(batch):
+    ids, mask = batch
+    model = LocalSPP(ModelConfig(method="local", level_lengths=[2, 3, 5]), H3, tiny_bert()).eval()
+    with torch.no_grad():
+        full = model(ids, mask)
+        parts = []
+        for lv, (p, head) in enumerate(zip(model.prefixes, model.heads, strict=True)):
+            parts.append(head(encode(model.encoder, ids, mask, expand_prefix(p(), 3))))
+    assert full.shape == (3, H3.n_labels)
+    torch.testing.assert_close(full, torch.cat(parts, 1), atol=1e-5, rtol=0)
+
+
+def test_local_needs_one_length_per_level():
+    with pytest.raises(ValueError, match="level_lengths has 2 entries"):
+        LocalSPP(ModelConfig(method="local", level_lengths=[2, 3]), H3, tiny_bert())
+
+
+def _toy3(n, seed):
+    rng = np.random.default_rng(seed)
+    leaves = [("a", "b", "c"), ("a", "b", "d"), ("a", "e", "f"), ("g", "h", "i")]
+    texts, paths = [], []
+    for _ in range(n):
+        leaf = leaves[rng.integers(4)]
+        words = [w for name in leaf for w in [name] * 2] + [
+            f"w{rng.integers(40)}" for _ in range(3)
+        ]
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        paths.append([leaf])
+    return texts, paths
+
+
+class _DS:
+    def __init__(self, tr, dv, te):
+        from htclib.data import Split
+
+        self.train, self.dev, self.test = Split(*tr), Split(*dv), Split(*te)
+        self.hierarchy = H3
+
+
+@pytest.mark.parametrize("transfer", ["non", "copy", "transform"])
+def test_three_levels_end_to_end_and_top_level_shared(tmp_path, toy_tok, transfer):
+    ds = _DS(_toy3(64, 0), _toy3(32, 1), _toy3(32, 2))
+    splits = {
+        s: tokens.tokenize(getattr(ds, s).texts, toy_tok, 16) for s in ("train", "dev", "test")
+    }
+    ys = {s: H3.encode(getattr(ds, s).paths) for s in ("train", "dev", "test")}
+    cfg = RunConfig(
+        "t",
+        DataConfig("toy"),
+        ModelConfig(
+            "local", prefix=PrefixConfig(init_std=0.5), level_lengths=[2, 3, 4], transfer=transfer
+        ),
+        TrainConfig(max_epochs=2, batch_size=16, seed=0),
+    )
+    folder = tmp_path / "runs" / cfg.key()
+    model, info = fit_local(
+        cfg, ds, tiny_bert(init=0.2), toy_tok, splits, ys, folder, progress=False
+    )
+    assert [lv["level"] for lv in info["levels"]] == [1, 2, 3]
+    with torch.no_grad():
+        from htclib.train import predict_logits, sigmoid
+
+        probs = sigmoid(predict_logits(model, splits["test"], 0))
+    pred = decode_topdown(probs, H3)
+    assert H3.is_consistent(pred).all()
+    s = score(ys["test"], pred, H3)  # same metric code as the global models
+    assert 0.0 <= s["micro_f1"] <= 1.0
+    # A second variant reuses the trained top level instead of training it again.
+    other = RunConfig(
+        "t2",
+        cfg.data,
+        ModelConfig(
+            "local",
+            prefix=PrefixConfig(init_std=0.5),
+            level_lengths=[2, 3, 4],
+            transfer="non" if transfer != "non" else "copy",
+        ),
+        cfg.train,
+    )
+    _, info2 = fit_local(
+        other,
+        ds,
+        tiny_bert(init=0.2),
+        toy_tok,
+        splits,
+        ys,
+        tmp_path / "runs" / other.key(),
+        progress=False,
+    )
+    assert info2["levels"][0]["reused"] and not info2["levels"][1]["reused"]
+
+
+def test_copy_variant_starts_lower_level_from_upper(tmp_path, toy_tok, monkeypatch):
+    # Capture the lower prefix at the start of its training: its first P_up positions are the trained upper prefix.
+    import htclib.train as T
+
+    seen = []
+    real_fit = T.fit
+
+    def spy(model, body, head, *a, **k):
+        seen.append(model.prefix.materialise() if hasattr(model.prefix, "materialise") else None)
+        return real_fit(model, body, head, *a, **k)
+
+    monkeypatch.setattr(T, "fit", spy)
+    ds = _DS(_toy3(32, 0), _toy3(16, 1), _toy3(16, 2))
+    splits = {
+        s: tokens.tokenize(getattr(ds, s).texts, toy_tok, 16) for s in ("train", "dev", "test")
+    }
+    ys = {s: H3.encode(getattr(ds, s).paths) for s in ("train", "dev", "test")}
+    cfg = RunConfig(
+        "c",
+        DataConfig("toy2"),
+        ModelConfig("local", level_lengths=[2, 3, 4], transfer="copy"),
+        TrainConfig(max_epochs=1, batch_size=16),
+    )
+    model, _ = fit_local(
+        cfg, ds, tiny_bert(), toy_tok, splits, ys, tmp_path / "runs" / cfg.key(), progress=False
+    )
+    trained_top = model.prefixes[0].materialise()
+    assert torch.equal(seen[1][:, :, :, :2], trained_top)
+    assert isinstance(model.prefixes[1], PrefixEncoder)
