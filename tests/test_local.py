@@ -48,7 +48,7 @@ def test_local_forward_equals_per_level_runs(batch):
     with torch.no_grad():
         full = model(ids, mask)
         parts = []
-        for lv, (p, head) in enumerate(zip(model.prefixes, model.heads, strict=True)):
+        for p, head in zip(model.prefixes, model.heads, strict=True):
             parts.append(head(encode(model.encoder, ids, mask, expand_prefix(p(), 3))))
     assert full.shape == (3, H3.n_labels)
     torch.testing.assert_close(full, torch.cat(parts, 1), atol=1e-5, rtol=0)

@@ -1,0 +1,394 @@
+"""All benchmarks in one process: ``python -m benchmarks.run_all [--quick]`` (or ``make bench``).
+
+Each section compares variants in the same process, interleaved over repetitions, and reports
+medians and ratios. Writes ``benchmarks/results/latest.json`` and ``benchmarks/BENCHMARKS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmarks.common import (
+    CLS,
+    SPP,
+    PEFTPrefix,
+    batch,
+    encoder,
+    interleaved,
+    machine,
+    train_step_fn,
+)
+
+HERE = Path(__file__).resolve().parent
+
+
+def throughput(quick: bool) -> list[dict]:
+    """1. Training-step examples/s: CLS-tuning vs htclib SPP vs PEFT prefix tuning (same P)."""
+    rows = []
+    for kind in ("minilm",) if quick else ("minilm", "bert-base"):
+        enc = encoder(kind)
+        for seq in (128,) if quick else (128, 256):
+            ids, mask = batch(16, seq)
+            models = {
+                "cls": CLS(copy.deepcopy(enc)),
+                "spp": SPP(copy.deepcopy(enc)),
+                "peft": PEFTPrefix(copy.deepcopy(enc)),
+            }
+            fns = {k: train_step_fn(m, ids, mask) for k, m in models.items()}
+            steps = 3 if kind == "minilm" else 1
+            t = interleaved(fns, reps=3, steps=steps)
+            ex = {k: 16 / v for k, v in t.items()}
+            rows.append(
+                {
+                    "encoder": kind,
+                    "seq": seq,
+                    "batch": 16,
+                    **{f"{k}_ex_s": round(v, 2) for k, v in ex.items()},
+                    "spp_over_cls": round(ex["spp"] / ex["cls"], 3),
+                    "spp_over_peft": round(ex["spp"] / ex["peft"], 3),
+                }
+            )
+            print(rows[-1], flush=True)
+            del models, fns
+    return rows
+
+
+def bf16(quick: bool) -> dict:
+    """2. bf16 autocast vs fp32 for SPP training and inference, and the F1 difference."""
+    enc = encoder("minilm")
+    ids, mask = batch(16, 128)
+    m32, m16 = SPP(copy.deepcopy(enc)), SPP(copy.deepcopy(enc))
+    t = interleaved(
+        {"fp32": train_step_fn(m32, ids, mask), "bf16": train_step_fn(m16, ids, mask, bf16=True)},
+        reps=3,
+        steps=3,
+    )
+    ids64, mask64 = batch(64, 128)
+    m32.eval()
+
+    def infer(on):
+        def f():
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=on):
+                m32(ids64, mask64)
+
+        return f
+
+    ti = interleaved({"fp32": infer(False), "bf16": infer(True)}, reps=3, steps=2)
+    out = {
+        "train_speedup": round(t["fp32"] / t["bf16"], 3),
+        "infer_speedup": round(ti["fp32"] / ti["bf16"], 3),
+        "train_ex_s": {k: round(16 / v, 2) for k, v in t.items()},
+        "infer_ex_s": {k: round(64 / v, 2) for k, v in ti.items()},
+    }
+    from htclib.experiment import DataConfig, RunConfig, run
+    from htclib.models import ModelConfig
+    from htclib.train import TrainConfig
+
+    f1 = {}
+    n = 400 if quick else 1600
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, flag in (("fp32", False), ("bf16", True)):
+            cfg = RunConfig(
+                f"bench-{name}",
+                DataConfig("amazon3", n_train=n, n_dev=300, n_test=600),
+                ModelConfig("spp"),
+                TrainConfig(max_epochs=2, max_length=32, bf16=flag),
+            )
+            r = run(cfg, tmp, progress=False)
+            f1[name] = {
+                "micro_f1": round(100 * r["test"]["best_path/micro_f1"], 2),
+                "macro_f1": round(100 * r["test"]["best_path/macro_f1"], 2),
+                "train_ex_s": round(r["train_examples_per_s"], 1),
+            }
+    out["f1"] = f1
+    out["f1_diff_points"] = round(f1["bf16"]["micro_f1"] - f1["fp32"]["micro_f1"], 2)
+    out["f1_setup"] = (
+        f"amazon3, {n} train titles, max length 32, 2 epochs, 600 test titles, best-path micro-F1"
+    )
+    print(out, flush=True)
+    return out
+
+
+def padding(quick: bool) -> dict:
+    """3. Dynamic padding + length bucketing vs fixed max length on real WoS lengths (SPP training)."""
+    from htclib import data, tokens
+    from htclib.encoders import load_encoder
+    from htclib.train import collate, make_batches, token_rows
+
+    tok, enc = load_encoder("minilm")
+    ds = data.load("wos")
+    tds = tokens.tokenize(ds.train.texts, tok, 256)
+    rows, lengths = token_rows(tds), np.asarray(tds["length"])
+    model = SPP(enc)
+    n_batches = 4 if quick else 8
+    plans = {
+        "fixed_256": [(b, 256) for b in make_batches(lengths, 16, seed=0)[:n_batches]],
+        "dynamic": [(b, None) for b in make_batches(lengths, 16, seed=0)[:n_batches]],
+        "dynamic_bucketed": [
+            (b, None) for b in make_batches(lengths, 16, seed=0, bucketing=True)[:n_batches]
+        ],
+    }
+    out = {
+        "median_tokens": float(np.median(lengths)),
+        "share_truncated_at_256": float((lengths >= 256).mean()),
+    }
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    model.train()
+
+    def run(plan):
+        def f():
+            for idx, pad in plan:
+                ids, mask = collate(rows, idx, tok.pad_token_id, pad)
+                loss = model(ids, mask).float().pow(2).mean()
+                loss.backward()
+                opt.step()
+                opt.zero_grad()
+
+        return f
+
+    t = interleaved({k: run(v) for k, v in plans.items()}, reps=2, steps=1, warmup=0)
+    for k, plan in plans.items():
+        n_ex = sum(len(b) for b, _ in plan)
+        real = sum(int(lengths[b].sum()) for b, _ in plan)
+        out[k] = {"ex_s": round(n_ex / t[k], 2), "real_tokens_s": round(real / t[k], 1)}
+    out["dynamic_over_fixed"] = round(out["dynamic"]["ex_s"] / out["fixed_256"]["ex_s"], 3)
+    out["bucketed_over_fixed"] = round(
+        out["dynamic_bucketed"]["ex_s"] / out["fixed_256"]["ex_s"], 3
+    )
+    print(out, flush=True)
+    return out
+
+
+def serving(quick: bool) -> dict:
+    """4. Multi-prefix batched inference vs one pass per prefix vs a single-prefix batch."""
+    from htclib.prefix import PrefixConfig, PrefixEncoder, encode, expand_prefix, stack_prefixes
+
+    enc = encoder("minilm").eval()
+    prefixes = [PrefixEncoder(PrefixConfig(length=p), enc)().detach() for p in (10, 20, 30)]
+    n = 48
+    ids, mask = batch(n, 128)
+    level = torch.arange(n) % 3
+    stacked, pmask = stack_prefixes(prefixes)
+
+    def mixed():
+        with torch.no_grad():
+            encode(enc, ids, mask, stacked[level].permute(1, 2, 0, 3, 4, 5), pmask[level])
+
+    def per_prefix():
+        with torch.no_grad():
+            for lv, p in enumerate(prefixes):
+                rows = level == lv
+                encode(enc, ids[rows], mask[rows], expand_prefix(p, int(rows.sum())))
+
+    def single():
+        with torch.no_grad():
+            encode(enc, ids, mask, expand_prefix(prefixes[1], n))
+
+    t = interleaved(
+        {"mixed": mixed, "per_prefix": per_prefix, "single_prefix": single}, reps=3, steps=2
+    )
+    out = {k: round(n / v, 2) for k, v in t.items()}
+    out = {
+        "pairs_s": out,
+        "mixed_over_single": round(out["mixed"] / out["single_prefix"], 3),
+        "mixed_over_per_prefix": round(out["mixed"] / out["per_prefix"], 3),
+        "setup": "MiniLM, 48 (text, level) pairs of 128 tokens, prefixes 10/20/30; single = one P=20 prefix",
+    }
+    print(out, flush=True)
+    return out
+
+
+def utilisation(quick: bool) -> dict:
+    """5. FLOP/s of the SPP training step (counted by torch's FlopCounterMode) vs the peak."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    enc = encoder("minilm")
+    ids, mask = batch(16, 128)
+    model = SPP(enc)
+    step = train_step_fn(model, ids, mask)
+    with FlopCounterMode(display=False) as fc:
+        step()
+    flops = fc.get_total_flops()
+    t = interleaved({"spp": step}, reps=3, steps=3)["spp"]
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    tm = interleaved({"mm": lambda: a @ b}, reps=3, steps=5)["mm"]
+    mm_peak = 2 * 2048**3 / tm
+    mhz = None
+    try:
+        mhz = max(
+            float(line.split(":")[1])
+            for line in open("/proc/cpuinfo")
+            if line.startswith("cpu MHz")
+        )
+    except (OSError, ValueError):
+        pass
+    threads = torch.get_num_threads()
+    # Zen 4 (and most AVX-512 cores) retire two 256-bit FMA per cycle: 32 fp32 FLOP/cycle/core.
+    theo = threads * mhz * 1e6 * 32 if mhz else None
+    out = {
+        "step_flops": flops,
+        "step_seconds": round(t, 4),
+        "achieved_gflops": round(flops / t / 1e9, 1),
+        "matmul_peak_gflops": round(mm_peak / 1e9, 1),
+        "theoretical_gflops": round(theo / 1e9, 1) if theo else None,
+        "share_of_matmul_peak": round(flops / t / mm_peak, 3),
+        "share_of_theoretical": round(flops / t / theo, 3) if theo else None,
+        "peak_note": f"matmul peak = fp32 2048x2048 torch.mm on {threads} threads; theoretical = threads x {mhz} MHz x 32 FLOP/cycle",
+    }
+    print(out, flush=True)
+    return out
+
+
+def sizes(quick: bool) -> list[dict]:
+    """6. Artifact bytes: prefix + head vs the full fine-tuned checkpoint."""
+    from htclib import data
+    from htclib.artifacts import artifact_bytes, save_artifact
+    from htclib.models import ModelConfig, build_model
+    from htclib.prefix import PrefixConfig
+
+    h = data.load("wos").hierarchy
+    enc = encoder("minilm")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, cfg in (
+            ("cls", ModelConfig("cls")),
+            ("spp P=10", ModelConfig("spp", prefix=PrefixConfig(length=10))),
+            ("spp P=30", ModelConfig("spp", prefix=PrefixConfig(length=30))),
+            ("local 10/20", ModelConfig("local", level_lengths=[10, 20])),
+        ):
+            m = build_model(cfg, h, copy.deepcopy(enc))
+            folder = save_artifact(m, Path(tmp) / name.replace(" ", "_").replace("/", "-"))
+            rows.append({"model": name, "bytes": artifact_bytes(folder)})
+    full = rows[0]["bytes"]
+    for r in rows:
+        r["share_of_full_pct"] = round(100 * r["bytes"] / full, 3)
+    print(rows, flush=True)
+    return rows
+
+
+def write_markdown(res: dict, path: Path) -> None:
+    m = res["machine"]
+    L = [
+        f"# Benchmarks (`{res['command']}`)",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads), torch {m['torch']}, "
+        f"transformers {m['transformers']}, Python {m['python']}. Run on {res['date']} in {res['seconds']:.0f} s. "
+        "Each section times its variants interleaved in one process; medians of repetitions.",
+        "",
+        "## 1. Training step throughput (batch 16, examples/s)",
+        "",
+        "| encoder | seq | CLS | SPP (htclib) | PEFT prefix | SPP/CLS | SPP/PEFT |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in res["throughput"]:
+        L.append(
+            f"| {r['encoder']} | {r['seq']} | {r['cls_ex_s']} | {r['spp_ex_s']} | {r['peft_ex_s']} | "
+            f"{r['spp_over_cls']} | {r['spp_over_peft']} |"
+        )
+    b = res["bf16"]
+    L += [
+        "",
+        "Goals: SPP >= 1.45x CLS; SPP >= 1.0x PEFT.",
+        "",
+        "## 2. bf16 autocast vs fp32 (MiniLM, SPP)",
+        "",
+        f"- training step (batch 16, seq 128): {b['train_ex_s']} ex/s -> **{b['train_speedup']}x**",
+        f"- inference (batch 64, seq 128): {b['infer_ex_s']} ex/s -> **{b['infer_speedup']}x**",
+        f"- F1 ({b['f1_setup']}): fp32 {b['f1']['fp32']}, bf16 {b['f1']['bf16']}; "
+        f"difference {b['f1_diff_points']} micro-F1 points",
+        "",
+        "Goal: >= 1.6x with F1 within 0.3 points.",
+        "",
+        "## 3. Padding (SPP training on real WoS abstracts, max length 256)",
+        "",
+    ]
+    p = res["padding"]
+    L += [
+        f"Median length {p['median_tokens']:.0f} tokens; {100 * p['share_truncated_at_256']:.0f}% reach 256.",
+        "",
+        "| batching | examples/s | real tokens/s |",
+        "|---|---|---|",
+    ]
+    for k in ("fixed_256", "dynamic", "dynamic_bucketed"):
+        L.append(f"| {k} | {p[k]['ex_s']} | {p[k]['real_tokens_s']} |")
+    L += [
+        "",
+        f"dynamic / fixed: {p['dynamic_over_fixed']}x; bucketed / fixed: {p['bucketed_over_fixed']}x.",
+        "",
+        "## 4. Serving several prefixes",
+        "",
+        res["serving"]["setup"] + ".",
+        "",
+        "| mode | (text, level) pairs/s |",
+        "|---|---|",
+    ]
+    for k, v in res["serving"]["pairs_s"].items():
+        L.append(f"| {k} | {v} |")
+    u = res["utilisation"]
+    L += [
+        "",
+        f"mixed / single-prefix batch: **{res['serving']['mixed_over_single']}x** (goal >= 0.9x); "
+        f"mixed / one pass per prefix: {res['serving']['mixed_over_per_prefix']}x.",
+        "",
+        "## 5. Utilisation (SPP training step, MiniLM, batch 16, seq 128, fp32)",
+        "",
+        f"- FLOPs per step (torch FlopCounterMode, forward + backward): {u['step_flops'] / 1e9:.1f} GFLOP in {u['step_seconds']} s "
+        f"= **{u['achieved_gflops']} GFLOP/s**",
+        f"- peak: {u['matmul_peak_gflops']} GFLOP/s measured matmul; theoretical {u['theoretical_gflops']} GFLOP/s ({u['peak_note']})",
+        f"- share: **{u['share_of_matmul_peak']}** of the matmul peak, {u['share_of_theoretical']} of theoretical (goal >= 0.40)",
+        "",
+        "## 6. Artifact size (MiniLM, WoS labels)",
+        "",
+        "| model | bytes | % of full checkpoint |",
+        "|---|---|---|",
+    ]
+    for r in res["sizes"]:
+        L.append(f"| {r['model']} | {r['bytes']:,} | {r['share_of_full_pct']} |")
+    path.write_text("\n".join(L) + "\n")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--quick", action="store_true", help="MiniLM only, fewer steps (a check that it runs)"
+    )
+    args = ap.parse_args(argv)
+    torch.manual_seed(0)
+    t0 = time.perf_counter()
+    res = {
+        "command": "python -m benchmarks.run_all" + (" --quick" if args.quick else ""),
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    for name, fn in (
+        ("throughput", throughput),
+        ("bf16", bf16),
+        ("padding", padding),
+        ("serving", serving),
+        ("utilisation", utilisation),
+        ("sizes", sizes),
+    ):
+        print(f"== {name}", flush=True)
+        res[name] = fn(args.quick)
+    res["seconds"] = time.perf_counter() - t0
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / ("quick.json" if args.quick else "latest.json")).write_text(
+        json.dumps(res, indent=2) + "\n"
+    )
+    if not args.quick:
+        write_markdown(res, HERE / "BENCHMARKS.md")
+    print(f"done in {res['seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
