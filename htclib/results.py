@@ -17,6 +17,8 @@ import pandas as pd
 from .io import atomic_write_text, ensure_writable_dir, read_json
 from .metrics import MACRO_CONVENTION
 
+METHOD_ORDER = ["tfidf-lr", "hiclass", "linear-probe", "cls", "spp", "spp+cl", "local"]
+
 # The paper's numbers (../shared/PAPER.md, BERT-base on full WoS and Amazon Beauty).
 PAPER = {
     ("wos", "cls", "", "-"): (85.89, 79.22),
@@ -123,7 +125,13 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std over seeds per (dataset, method, variant, prefix), the paper's numbers beside."""
     if df.empty:
         return df
-    keys = ["dataset", "method", "variant", "prefix"]
+    keys = ["dataset", "method", "variant", "contrastive", "prefix"]
+    order = {m: i for i, m in enumerate(METHOD_ORDER)}
+    df = df.assign(
+        _order=df.method.map(lambda m: order.get(m, len(order))),
+        _p=pd.to_numeric(df.prefix.str.split("/").str[-1], errors="coerce").fillna(0),
+    )
+    df = df.sort_values(["dataset", "_order", "variant", "contrastive", "_p"])
     g = df.groupby(keys, dropna=False, sort=False)
     out = g.agg(
         micro=("micro_f1", "mean"),
@@ -145,9 +153,12 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     out["Ma-F1"] = [
         fmt(m, s, n) for m, s, n in zip(out.macro, out.macro_sd, out.seeds, strict=True)
     ]
+    # The paper's CL row is its printed loss; only our matching-denominator row gets it beside.
     paper = [
-        PAPER.get((d, m, v, p))
-        for d, m, v, p in zip(out.dataset, out.method, out.variant, out.prefix, strict=True)
+        PAPER.get((d, m, v, p)) if c in ("", "paper") else None
+        for d, m, v, c, p in zip(
+            out.dataset, out.method, out.variant, out.contrastive, out.prefix, strict=True
+        )
     ]
     out["paper Mi/Ma"] = [
         f"{a:.2f} / {b:.2f}" if a else "" for a, b in (x or (None, None) for x in paper)

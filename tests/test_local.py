@@ -82,13 +82,16 @@ class _DS:
         self.hierarchy = H3
 
 
+def _toy_problem(toy_tok, n_train, n_eval):
+    ds = _DS(_toy3(n_train, 0), _toy3(n_eval, 1), _toy3(n_eval, 2))
+    parts = ("train", "dev", "test")
+    splits = {s: tokens.tokenize(getattr(ds, s).texts, toy_tok, 16) for s in parts}
+    return ds, splits, {s: H3.encode(getattr(ds, s).paths) for s in parts}
+
+
 @pytest.mark.parametrize("transfer", ["non", "copy", "transform"])
 def test_three_levels_end_to_end_and_top_level_shared(tmp_path, toy_tok, transfer):
-    ds = _DS(_toy3(64, 0), _toy3(32, 1), _toy3(32, 2))
-    splits = {
-        s: tokens.tokenize(getattr(ds, s).texts, toy_tok, 16) for s in ("train", "dev", "test")
-    }
-    ys = {s: H3.encode(getattr(ds, s).paths) for s in ("train", "dev", "test")}
+    ds, splits, ys = _toy_problem(toy_tok, 64, 32)
     cfg = RunConfig(
         "t",
         DataConfig("toy"),
@@ -147,11 +150,7 @@ def test_copy_variant_starts_lower_level_from_upper(tmp_path, toy_tok, monkeypat
         return real_fit(model, body, head, *a, **k)
 
     monkeypatch.setattr(T, "fit", spy)
-    ds = _DS(_toy3(32, 0), _toy3(16, 1), _toy3(16, 2))
-    splits = {
-        s: tokens.tokenize(getattr(ds, s).texts, toy_tok, 16) for s in ("train", "dev", "test")
-    }
-    ys = {s: H3.encode(getattr(ds, s).paths) for s in ("train", "dev", "test")}
+    ds, splits, ys = _toy_problem(toy_tok, 32, 16)
     cfg = RunConfig(
         "c",
         DataConfig("toy2"),

@@ -57,3 +57,14 @@ def test_unwritable_output_reported(tmp_path, capsys):
     assert run.main(["--profile", "smoke", "--out", str(blocker), "--only", "01"]) == 2
     assert "cannot create output folder" in capsys.readouterr().err
     assert blocker.read_text() == "not a folder"
+
+
+def test_profile_subsets_and_plans():
+    from htclib import profiles
+
+    assert profiles.data_config("cpu", "dbpedia").n_train == 1000
+    assert profiles.data_config("cpu", "wos").n_train is None
+    names = [c.name for c in profiles.plan("cpu", "04", "wos")]
+    assert len(names) == 6 and any("copy-10-30" in n for n in names)
+    assert [c.contrastive.denominator for c in profiles.plan("cpu", "05", "wos")] == ["simcse", "paper"]
+    assert profiles.plan("cpu", "01", "wos") == []
