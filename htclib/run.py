@@ -82,6 +82,9 @@ def main(argv=None) -> int:
                 file=sys.stderr,
             )
             return 1
+        except Exception as e:  # a dead kernel, a missing kernelspec: not a cell error
+            print(f"[htclib.run] {nb} could not run: {type(e).__name__}: {e}", file=sys.stderr)
+            return 1
         timings[nb] = time.perf_counter() - t0
         print(f"[htclib.run] {nb} done in {timings[nb]:.0f} s", flush=True)
     tables = write_tables(results_dir, profile.name)
