@@ -72,7 +72,8 @@ def run_baseline(
     force: bool = False,
 ) -> dict:
     """Run baseline ``name`` (``tfidf-lr``, ``linear-probe``, ``hiclass``) on ``data_cfg``'s splits."""
-    key = _key(name, data_cfg, encoder if name == "linear-probe" else "")
+    # the probe's features depend on the encoder and the token budget; the others on neither
+    key = _key(name, data_cfg, f"{encoder}@{max_length}" if name == "linear-probe" else "")
     folder = ensure_writable_dir(Path(out_root) / "runs" / key)
     if (folder / "result.json").exists() and not force:
         return read_json(folder / "result.json")
