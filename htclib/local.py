@@ -7,6 +7,9 @@ variant says and trains with early stopping on its own dev score. A trained mode
 levels in one batched forward (each text repeated once per level, each copy with its level's
 prefix), and its per-level probabilities form one vector over all labels, decoded and scored
 by the same code as the global models.
+
+With a contrastive config, every level's prefix is first pre-trained with SimCSE (the global
+CL -> BCE recipe, level by level) before its BCE stage; the level keys then include that config.
 """
 
 from __future__ import annotations
@@ -101,20 +104,28 @@ class LocalSPP(nn.Module):
 
 
 class LevelModel(nn.Module):
-    """One level while it trains: ``(input_ids, attention_mask) -> that level's logits``."""
+    """One level while it trains: ``(input_ids, attention_mask) -> that level's logits``.
+
+    It has the same ``cls_states``/``encoder_dropout`` interface as the global SPP, so the
+    contrastive pre-training (:func:`htclib.contrastive.pretrain_prefix`) runs on it as is.
+    """
 
     def __init__(self, encoder: nn.Module, prefix: nn.Module, head: ClassifierHead):
         super().__init__()
         self.encoder, self.prefix, self.head = encoder, prefix, head
+        self.encoder_dropout = False  # SimCSE turns it on
 
     def train(self, mode: bool = True):
         super().train(mode)
-        self.encoder.eval()
+        self.encoder.train(mode and self.encoder_dropout)
         return self
 
-    def forward(self, input_ids, attention_mask):
+    def cls_states(self, input_ids, attention_mask):
         kv = expand_prefix(self.prefix(), input_ids.shape[0])
-        return self.head(encode(self.encoder, input_ids, attention_mask, kv))
+        return encode(self.encoder, input_ids, attention_mask, kv)
+
+    def forward(self, input_ids, attention_mask):
+        return self.head(self.cls_states(input_ids, attention_mask))
 
 
 def level_scorer(multi_path: bool):
@@ -150,6 +161,8 @@ def level_key(run_cfg, level: int, hierarchy: Hierarchy) -> str:
         "transfer": m.transfer if level > 0 else None,
         "labels": hierarchy.fingerprint(),
     }
+    if run_cfg.contrastive is not None:  # only then, so keys of plain local runs stay stable
+        blob["contrastive"] = asdict(run_cfg.contrastive)
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -183,8 +196,25 @@ def fit_local(cfg, ds, encoder, tok, splits, ys, folder, resume=True, progress=T
                 prefix.kv.data = copy_init(upper, prefix.kv.data)
             elif lv > 0 and cfg.model.transfer == "transform":
                 trainable = TransformedPrefix(upper, prefix.length)
+            level_model = LevelModel(encoder, trainable, head)
+            cl_info = None
+            if cfg.contrastive is not None:
+                # CL -> BCE per level: SimCSE trains what this level trains (its prefix after
+                # the variant's start: fresh, copied, or the transform MLP), then BCE as usual.
+                from .contrastive import pretrain_prefix
+
+                cl = pretrain_prefix(
+                    level_model,
+                    splits["train"],
+                    tok.pad_token_id,
+                    cfg.contrastive,
+                    cfg.train,
+                    progress=progress,
+                    diag_ds=splits["dev"],
+                )
+                cl_info = {k: cl[k] for k in ("loss", "seconds", "steps", "before", "after")}
             res = fit(
-                LevelModel(encoder, trainable, head),
+                level_model,
                 list(trainable.parameters()),
                 list(head.parameters()),
                 splits["train"],
@@ -210,6 +240,8 @@ def fit_local(cfg, ds, encoder, tok, splits, ys, folder, resume=True, progress=T
                 "seconds": res.seconds,
                 "stopped": res.stopped,
             }
+            if cl_info is not None:
+                info["contrastive"] = cl_info
             save_file(
                 {
                     "kv": prefix.kv.detach().contiguous(),

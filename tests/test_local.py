@@ -163,3 +163,46 @@ def test_copy_variant_starts_lower_level_from_upper(tmp_path, toy_tok, monkeypat
     trained_top = model.prefixes[0].materialise()
     assert torch.equal(seen[1][:, :, :, :2], trained_top)
     assert isinstance(model.prefixes[1], PrefixEncoder)
+
+
+def test_contrastive_option_pretrains_every_level_before_bce(tmp_path, toy_tok, monkeypatch):
+    # CL -> BCE for local models: each level's prefix goes through SimCSE first, and the BCE
+    # stage starts from exactly the pre-trained tensors.
+    import htclib.contrastive as C
+    import htclib.train as T
+    from htclib.experiment import ContrastiveConfig
+    from htclib.local import level_key
+
+    before_cl, after_cl, at_fit = [], [], []
+    real_pre, real_fit = C.pretrain_prefix, T.fit
+
+    def pre_spy(model, *a, **k):
+        before_cl.append(model.prefix.materialise().clone())
+        out = real_pre(model, *a, **k)
+        after_cl.append(model.prefix.materialise().clone())
+        return out
+
+    def fit_spy(model, *a, **k):
+        at_fit.append(model.prefix.materialise().clone())
+        return real_fit(model, *a, **k)
+
+    monkeypatch.setattr(C, "pretrain_prefix", pre_spy)
+    monkeypatch.setattr(T, "fit", fit_spy)
+    ds, splits, ys = _toy_problem(toy_tok, 32, 16)
+    cfg = RunConfig(
+        "cl",
+        DataConfig("toy3"),
+        ModelConfig("local", level_lengths=[2, 3, 4], transfer="copy"),
+        TrainConfig(max_epochs=1, batch_size=16),
+        ContrastiveConfig(epochs=1, batch_size=8, max_steps=2),
+    )
+    _, info = fit_local(
+        cfg, ds, tiny_bert(), toy_tok, splits, ys, tmp_path / "runs" / cfg.key(), progress=False
+    )
+    assert len(before_cl) == len(at_fit) == 3
+    for b, a, f in zip(before_cl, after_cl, at_fit):
+        assert not torch.equal(b, a)  # SimCSE moved the prefix
+        assert torch.equal(a, f)  # and BCE started from it
+    assert all(lv["contrastive"]["steps"] == 2 for lv in info["levels"])
+    plain = RunConfig("p", cfg.data, cfg.model, cfg.train)
+    assert level_key(cfg, 0, H3) != level_key(plain, 0, H3)
