@@ -11,6 +11,7 @@ Shapes: L layers, H heads, P prefix length, D head size, B batch, T tokens.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from dataclasses import dataclass
@@ -55,12 +56,18 @@ def encoder_dims(encoder: nn.Module) -> tuple[int, int, int]:
 def cache_keyword(encoder: nn.Module) -> str:
     """The forward keyword that takes a cache: ``cache`` (transformers >= 5.24) or
     ``past_key_values`` (<= 5.23; there ``cache=`` is silently ignored)."""
-    params = inspect.signature(encoder.forward).parameters
+    return _keyword_of(type(encoder))
+
+
+@functools.cache
+def _keyword_of(cls: type) -> str:
+    # Once per class rather than inspecting the signature on every forward.
+    params = inspect.signature(cls.forward).parameters
     if "cache" in params:
         return "cache"
     if "past_key_values" in params:
         return "past_key_values"
-    raise TypeError(f"{type(encoder).__name__}.forward takes neither 'cache' nor 'past_key_values'")
+    raise TypeError(f"{cls.__name__}.forward takes neither 'cache' nor 'past_key_values'")
 
 
 def check_prefix_length(length: int, encoder: nn.Module) -> None:
@@ -120,12 +127,17 @@ class PrefixEncoder(nn.Module):
 def build_cache(kv: torch.Tensor) -> DynamicCache:
     """``(L, 2, B, H, P, D)`` per-row key/values -> a fresh ``DynamicCache``."""
     pairs = [(kv[layer, 0], kv[layer, 1]) for layer in range(kv.shape[0])]
-    if "ddp_cache_data" in inspect.signature(DynamicCache.__init__).parameters:
+    if _takes_ddp_cache_data():
         return DynamicCache(ddp_cache_data=pairs)
     cache = DynamicCache()
     for layer, (k, v) in enumerate(pairs):
         cache.update(k, v, layer)
     return cache
+
+
+@functools.cache
+def _takes_ddp_cache_data() -> bool:
+    return "ddp_cache_data" in inspect.signature(DynamicCache.__init__).parameters
 
 
 def expand_prefix(kv: torch.Tensor, batch: int) -> torch.Tensor:

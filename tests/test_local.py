@@ -200,7 +200,7 @@ def test_contrastive_option_pretrains_every_level_before_bce(tmp_path, toy_tok, 
         cfg, ds, tiny_bert(), toy_tok, splits, ys, tmp_path / "runs" / cfg.key(), progress=False
     )
     assert len(before_cl) == len(at_fit) == 3
-    for b, a, f in zip(before_cl, after_cl, at_fit):
+    for b, a, f in zip(before_cl, after_cl, at_fit, strict=True):
         assert not torch.equal(b, a)  # SimCSE moved the prefix
         assert torch.equal(a, f)  # and BCE started from it
     assert all(lv["contrastive"]["steps"] == 2 for lv in info["levels"])
