@@ -66,5 +66,8 @@ def test_profile_subsets_and_plans():
     assert profiles.data_config("cpu", "wos").n_train is None
     names = [c.name for c in profiles.plan("cpu", "04", "wos")]
     assert len(names) == 6 and any("copy-10-30" in n for n in names)
-    assert [c.contrastive.denominator for c in profiles.plan("cpu", "05", "wos")] == ["simcse", "paper"]
+    assert [c.contrastive.denominator for c in profiles.plan("cpu", "05", "wos")] == [
+        "simcse",
+        "paper",
+    ]
     assert profiles.plan("cpu", "01", "wos") == []
