@@ -9,7 +9,7 @@ import pandas as pd
 
 from .experiment import DataConfig, get_data
 from .metrics import decode, per_label_f1
-from .results import decoding_for
+from .results import decoding_for, method_label
 
 
 def _probs(record: dict, results_dir) -> np.ndarray | None:
@@ -23,7 +23,7 @@ def best_per_method(records: list[dict], dataset: str) -> list[dict]:
     for r in records:
         if r["dataset"] != dataset:
             continue
-        m = r["method"] + ("+cl" if r.get("contrastive") else "")
+        m = method_label(r)
         s = r["test"][f"{decoding_for(r)}/micro_f1"]
         if m not in best or s > best[m]["test"][f"{decoding_for(best[m])}/micro_f1"]:
             best[m] = r
@@ -42,11 +42,7 @@ def per_label_frame(records: list[dict], results_dir) -> pd.DataFrame:
         pred = decode(probs, h, decoding_for(r))
         f1 = per_label_f1(ds.y("test"), pred)
         counts = ds.y("train").sum(0)
-        name = (
-            r["method"]
-            + ("+cl" if r.get("contrastive") else "")
-            + (f" {r['variant']}" if r.get("variant") else "")
-        )
+        name = method_label(r, with_variant=True)
         for i in range(h.n_labels):
             rows.append(
                 {

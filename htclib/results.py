@@ -17,7 +17,7 @@ import pandas as pd
 from .io import atomic_write_text, ensure_writable_dir, read_json
 from .metrics import MACRO_CONVENTION
 
-METHOD_ORDER = ["tfidf-lr", "hiclass", "linear-probe", "cls", "spp", "spp+cl", "local"]
+METHOD_ORDER = ["tfidf-lr", "hiclass", "linear-probe", "cls", "spp", "spp+cl", "local", "local+cl"]
 
 # The paper's numbers (../shared/PAPER.md, BERT-base on full WoS and Amazon Beauty).
 PAPER = {
@@ -80,12 +80,21 @@ def decoding_for(record: dict) -> str:
     return "topdown" if record.get("multi_path") else "best_path"
 
 
+def method_label(record: dict, with_variant: bool = False) -> str:
+    """The one name a table, plot or analysis gives a run's method: ``spp+cl`` for CL -> BCE
+    (also ``local+cl``), and with ``with_variant`` the local transfer variant after a space."""
+    name = record["method"] + ("+cl" if record.get("contrastive") else "")
+    if with_variant and record.get("variant"):
+        name += f" {record['variant']}"
+    return name
+
+
 def to_frame(records: list[dict]) -> pd.DataFrame:
     rows = []
     for r in records:
         dec = decoding_for(r)
         t = r["test"]
-        method = r["method"] + ("+cl" if r.get("contrastive") else "")
+        method = method_label(r)
         rows.append(
             {
                 "dataset": r["dataset"],

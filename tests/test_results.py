@@ -1,0 +1,74 @@
+"""Results tables: method names, seed aggregation, ordering, the paper's numbers beside ours."""
+
+import numpy as np
+
+from htclib.analysis import best_per_method
+from htclib.results import method_label, summary_table, to_frame
+
+
+def _rec(method, micro, seed=0, prefix="10", contrastive="", variant="", dataset="wos"):
+    test = {
+        "best_path/micro_f1": micro,
+        "best_path/macro_f1": micro / 2,
+        "best_path/macro_f1_all": micro / 3,
+        "best_path/L1_micro_f1": micro,
+        "best_path/L2_micro_f1": micro,
+    }
+    return {
+        "dataset": dataset,
+        "method": method,
+        "variant": variant,
+        "contrastive": contrastive,
+        "prefix_length": prefix,
+        "seed": seed,
+        "multi_path": False,
+        "test": test,
+        "params_pct": 0.5,
+        "train_seconds": 10.0,
+        "key": f"{method}{seed}{prefix}{contrastive}{variant}",
+        "name": method,
+    }
+
+
+def test_method_label_is_shared_by_tables_and_analysis():
+    r = _rec("local", 0.4, contrastive="simcse", variant="copy", prefix="10/20")
+    assert method_label(r) == "local+cl"
+    assert method_label(r, with_variant=True) == "local+cl copy"
+    assert to_frame([r]).method.tolist() == ["local+cl"]
+
+
+def test_summary_averages_seeds_and_orders_methods():
+    recs = [
+        _rec("spp", 0.50, seed=0, prefix="30"),
+        _rec("spp", 0.60, seed=1, prefix="30"),
+        _rec("cls", 0.55, prefix="-"),
+        _rec("tfidf-lr", 0.40, prefix="-"),
+        _rec("spp", 0.45, prefix="10"),
+    ]
+    s = summary_table(to_frame(recs))
+    assert s.method.tolist() == ["tfidf-lr", "cls", "spp", "spp"]
+    assert s.prefix.tolist()[-2:] == ["10", "30"]  # numeric order within a method
+    row = s[(s.method == "spp") & (s.prefix == "30")].iloc[0]
+    assert row["Mi-F1"] == f"55.00 ± {np.std([50.0, 60.0], ddof=1):.2f}"
+    assert row.seeds == 2
+    assert row["paper Mi/Ma"] == "86.84 / 79.77"  # the paper's global SPP row on WoS
+
+
+def test_paper_cl_numbers_only_beside_the_paper_denominator():
+    recs = [
+        _rec("spp", 0.4, prefix="30", contrastive="paper"),
+        _rec("spp", 0.4, prefix="30", contrastive="simcse"),
+    ]
+    s = summary_table(to_frame(recs)).set_index("contrastive")
+    assert s.loc["paper", "paper Mi/Ma"] == "87.55 / 80.07"
+    assert s.loc["simcse", "paper Mi/Ma"] == ""
+
+
+def test_best_per_method_keeps_cl_apart():
+    recs = [
+        _rec("spp", 0.5, prefix="10"),
+        _rec("spp", 0.6, prefix="30"),
+        _rec("spp", 0.7, prefix="30", contrastive="simcse"),
+    ]
+    best = {method_label(r): r["prefix_length"] for r in best_per_method(recs, "wos")}
+    assert best == {"spp": "30", "spp+cl": "30"}
