@@ -353,7 +353,17 @@ def write_markdown(res: dict, path: Path) -> None:
     ]
     for r in res["sizes"]:
         L.append(f"| {r['model']} | {r['bytes']:,} | {r['share_of_full_pct']} |")
-    path.write_text("\n".join(L) + "\n")
+    # The goals verdict and the "why" below it are written by a person after reading the
+    # numbers; a rerun replaces the measured sections and keeps that part for them to revise.
+    kept = ""
+    if path.exists():
+        old = path.read_text()
+        at = old.find(GOALS_HEADING)
+        kept = old[at:] if at >= 0 else ""
+    path.write_text("\n".join(L) + "\n" + ("\n" + kept if kept else ""))
+
+
+GOALS_HEADING = "## Goals: met or missed"
 
 
 def main(argv=None) -> int:
