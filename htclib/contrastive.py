@@ -182,3 +182,16 @@ def _pca2(x: np.ndarray) -> np.ndarray:
     x = x - x.mean(0)
     _, _, vt = np.linalg.svd(x, full_matrices=False)
     return x @ vt[:2].T
+
+
+def diagnostics(records: list[dict]) -> dict[str, dict]:
+    """Each finished CL run's pre-training record by display name: a global run's
+    ``contrastive_history``, and one entry per level (``"<name> L2"``) for a local run."""
+    out = {}
+    for r in records:
+        if "contrastive_history" in r:
+            out[r["name"]] = r["contrastive_history"]
+        for lv in r.get("levels", []):
+            if "contrastive" in lv:
+                out[f"{r['name']} L{lv['level']}"] = lv["contrastive"]
+    return out

@@ -131,8 +131,9 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
         ylabel="alignment (lower = closer views)",
         title="before -> after CL",
     )
-    first = next(iter(diag.values()))
-    for key, marker in (("pca_before", "o"), ("pca_after", "^")):
+    # The PCA panel shows the first run that recorded one (global CL runs do; levels do not).
+    first = next((d for d in diag.values() if "pca_before" in d), None)
+    for key, marker in (("pca_before", "o"), ("pca_after", "^")) if first else ():
         pts, lab = np.asarray(first[key]), np.asarray(first["pca_labels"])
         for c in np.unique(lab):
             axes[2].scatter(
@@ -144,7 +145,10 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
                 label=f"{c} ({'before' if key == 'pca_before' else 'after'})",
             )
     axes[2].set(title="PCA of [CLS] (top-level colour)", xlabel="PC1", ylabel="PC2")
-    axes[2].legend(fontsize=6, ncol=2)
+    if first:
+        axes[2].legend(fontsize=6, ncol=2)
+    else:
+        axes[2].text(0.5, 0.5, "no PCA recorded", ha="center", va="center")
     _title(fig, "Contrastive pre-training", profile)
     fig.tight_layout()
     return fig

@@ -58,6 +58,9 @@ class Profile:
     # per-data-set override of cl_denominators (the cpu profile keeps both only where the
     # contrastive issue asks for the comparison)
     cl_denominators_for: dict[str, list[str]] = field(default_factory=dict)
+    # local CL -> BCE (each level's prefix pre-trained): these transfer variants, at the data
+    # set's last local lengths, with the first denominator
+    cl_local_transfers: list[str] = field(default_factory=list)
     sweep_datasets: list[str] | None = None
     subsets: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
@@ -87,6 +90,7 @@ PROFILES: dict[str, Profile] = {
         cl_epochs=1,
         cl_batch_size=16,
         cl_denominators=["simcse"],
+        cl_local_transfers=["copy"],
     ),
     "cpu": Profile(
         name="cpu",
@@ -127,6 +131,7 @@ PROFILES: dict[str, Profile] = {
         head_lr=1e-3,
         cl_batch_size=64,
         cl_epochs=10,
+        cl_local_transfers=["copy"],
         bf16=False,
     ),
 }
@@ -220,13 +225,14 @@ def local_runs(p: Profile, dataset: str) -> list[RunConfig]:
 
 
 def cl_runs(p: Profile, dataset: str) -> list[RunConfig]:
-    """CL -> BCE for each denominator, at the first global prefix length (its BCE-only twin is
-    the matching :func:`spp_runs` entry: same seed, same P)."""
+    """CL -> BCE for each denominator at the last global prefix length, and local CL -> BCE for
+    ``cl_local_transfers``. Each one's BCE-only twin is :func:`twin`."""
     out = []
     length = p.global_lengths[-1]
+    dens = p.denominators(dataset)
     for seed in p.seeds:
         data, train = _base(p, dataset, seed)
-        for den in p.denominators(dataset):
+        for den in dens:
             cl = ContrastiveConfig(epochs=p.cl_epochs, batch_size=p.cl_batch_size, denominator=den)
             out.append(
                 RunConfig(
@@ -237,7 +243,32 @@ def cl_runs(p: Profile, dataset: str) -> list[RunConfig]:
                     cl,
                 )
             )
+        local = p.local_lengths.get(dataset, [])
+        for transfer in p.cl_local_transfers if local else []:
+            lengths = local[-1]
+            cl = ContrastiveConfig(
+                epochs=p.cl_epochs, batch_size=p.cl_batch_size, denominator=dens[0]
+            )
+            out.append(
+                RunConfig(
+                    f"{dataset}/local-{transfer}-{'-'.join(map(str, lengths))}-cl-{dens[0]}"
+                    f"/s{seed}",
+                    data,
+                    ModelConfig("local", p.encoder, level_lengths=list(lengths), transfer=transfer),
+                    train,
+                    cl,
+                )
+            )
     return out
+
+
+def twin(cfg: RunConfig) -> RunConfig:
+    """The BCE-only run a CL -> BCE run is compared with: same data, model, seed and training
+    (so the same cache key as the matching :func:`spp_runs` / :func:`local_runs` entry)."""
+    if cfg.contrastive is None:
+        raise ValueError(f"{cfg.name} has no contrastive stage, so no BCE-only twin")
+    name = cfg.name.replace(f"-cl-{cfg.contrastive.denominator}", "")
+    return replace(cfg, name=name, contrastive=None)
 
 
 def plan(profile: str | Profile, notebook: str, dataset: str) -> list[RunConfig]:
