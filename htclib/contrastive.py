@@ -15,7 +15,9 @@ without limit; the measured comparison on the shared data is in the closing note
 
 from __future__ import annotations
 
+import math
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -45,6 +47,24 @@ def simcse_loss(
     same = a @ a.T / temperature  # s(t_i, t_j)
     same = same.masked_fill(torch.eye(len(a), dtype=torch.bool, device=a.device), float("-inf"))
     return (torch.logsumexp(same, dim=1) - pos).mean()
+
+
+def collapse_value(n: int, denominator: str = "simcse") -> float:
+    """The loss when every pair in a batch of ``n`` is equally similar (the embeddings carry no
+    information about which text is which): ``log n`` (SimCSE), ``log(n - 1)`` (paper's form)."""
+    return math.log(n if denominator == "simcse" else n - 1)
+
+
+def collapsed_share(
+    losses: list[float], sizes: list[int], denominator: str = "simcse", tol: float = 0.1
+) -> float:
+    """Share of steps whose loss sat within ``tol`` of (or above) :func:`collapse_value`."""
+    if not losses:
+        return 0.0
+    hits = [
+        loss >= collapse_value(n, denominator) - tol for loss, n in zip(losses, sizes, strict=True)
+    ]
+    return float(np.mean(hits))
 
 
 class ProjectionHead(nn.Module):
@@ -122,7 +142,7 @@ def pretrain_prefix(
     pca_before = _cls_eval(model, diag_ds, pad_id)
     rows = token_rows(train_ds)
     lengths = np.asarray(train_ds["length"])
-    losses, t0, step = [], time.perf_counter(), 0
+    losses, sizes, t0, step = [], [], time.perf_counter(), 0
     model.encoder_dropout = True
     model.train()
     for epoch in range(1, ccfg.epochs + 1):
@@ -141,6 +161,7 @@ def pretrain_prefix(
             torch.nn.utils.clip_grad_norm_(model.prefix.parameters(), tcfg.clip_norm or 1e9)
             opt.step()
             losses.append(loss.item())
+            sizes.append(len(idx))
             step += 1
             if ccfg.max_steps is not None and step >= ccfg.max_steps:
                 break
@@ -149,8 +170,20 @@ def pretrain_prefix(
     model.encoder_dropout = False
     model.eval()
     after = alignment_uniformity(*two_views(model, diag_ds, pad_id))
+    share = collapsed_share(losses, sizes, ccfg.denominator)
+    if share > 0.25 and len(losses) >= 10:  # a handful of steps says nothing
+        # Seen on the shared data at lr 1e-2: the loss jumps to log(batch) after a few steps
+        # and stays there (all [CLS] states alike); the BCE stage then starts far behind.
+        warnings.warn(
+            f"contrastive pre-training: the loss sat at the collapse value log(batch size) in "
+            f"{share:.0%} of {len(losses)} steps (the [CLS] states stopped telling texts "
+            f"apart); a lower ContrastiveConfig.lr (now {ccfg.lr:g}) may avoid it",
+            stacklevel=2,
+        )
     out = {
         "loss": losses,
+        "batch_sizes": sizes,
+        "collapsed_share": share,
         "seconds": time.perf_counter() - t0,
         "steps": step,
         "before": before,

@@ -212,7 +212,10 @@ def fit_local(cfg, ds, encoder, tok, splits, ys, folder, resume=True, progress=T
                     progress=progress,
                     diag_ds=splits["dev"],
                 )
-                cl_info = {k: cl[k] for k in ("loss", "seconds", "steps", "before", "after")}
+                cl_info = {
+                    k: cl[k]
+                    for k in ("loss", "collapsed_share", "seconds", "steps", "before", "after")
+                }
             res = fit(
                 level_model,
                 list(trainable.parameters()),

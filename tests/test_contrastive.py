@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import htclib.contrastive as C
 from htclib import tokens
 from htclib.contrastive import alignment_uniformity, pretrain_prefix, simcse_loss, two_views
 from htclib.experiment import ContrastiveConfig
@@ -109,3 +110,15 @@ def test_pretrained_prefix_is_what_bce_starts_from(toy_tok, monkeypatch):
     assert model.body_parameters()[0] is model.prefix.kv
     assert torch.equal(model.body_parameters()[0].detach(), after_cl)
     assert E.ContrastiveConfig().temperature == 0.1 and E.ContrastiveConfig().batch_size == 64
+
+
+@pytest.mark.parametrize("den", ["simcse", "paper"])
+def test_collapse_value_is_the_loss_of_identical_embeddings(den):
+    # All rows alike: no pair is more similar than another, the loss is log n (log(n-1)).
+    z = torch.ones(6, 4)
+    loss = simcse_loss(z, z.clone(), 0.1, den).item()
+    assert loss == pytest.approx(C.collapse_value(6, den), abs=1e-5)
+    # A healthy batch (distinct rows, matching views) sits well below it.
+    zz = torch.eye(6, 4 + 2)
+    assert simcse_loss(zz, zz.clone(), 0.1, den).item() < C.collapse_value(6, den) - 1
+    assert C.collapsed_share([loss, 0.5, loss, 0.2], [6, 6, 6, 6], den) == 0.5
