@@ -18,11 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from htclib import experiment, profiles
-from htclib.experiment import ContrastiveConfig
 
 
 def main(argv=None) -> int:
@@ -37,23 +35,10 @@ def main(argv=None) -> int:
     for ds in args.datasets:
         if args.local:
             base = next(c for c in profiles.local_runs(p, ds) if c.model.transfer == "copy")
-            cl = ContrastiveConfig(
-                epochs=p.cl_epochs, batch_size=p.cl_batch_size, denominator="simcse", lr=args.lr
-            )
-            cfg = replace(
-                base, name=base.name.replace("/s", f"-cl-simcse-lr{args.lr:g}/s"), contrastive=cl
-            )
         else:
-            base = next(
-                c
-                for c in profiles.cl_runs(p, ds)
-                if c.model.method == "spp" and c.contrastive.denominator == "simcse"
-            )
-            cfg = replace(
-                base,
-                name=base.name.replace("-cl-simcse", f"-cl-simcse-lr{args.lr:g}"),
-                contrastive=replace(base.contrastive, lr=args.lr),
-            )
+            base = profiles.spp_runs(p, ds, [p.global_lengths[-1]])[0]
+        cl = profiles.cl_config(p, "simcse", lr=args.lr)
+        cfg = profiles.with_cl(base, cl, tag=f"simcse-lr{args.lr:g}")
         t0 = time.perf_counter()
         r = experiment.run(cfg, args.out, progress=False)
         # a global run has one pre-training record, a local run one per level

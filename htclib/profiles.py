@@ -224,41 +224,36 @@ def local_runs(p: Profile, dataset: str) -> list[RunConfig]:
     return out
 
 
+def cl_config(p: Profile, denominator: str, **overrides) -> ContrastiveConfig:
+    """The profile's contrastive stage (epochs, batch) with one denominator."""
+    return ContrastiveConfig(
+        epochs=p.cl_epochs, batch_size=p.cl_batch_size, denominator=denominator, **overrides
+    )
+
+
+def with_cl(base: RunConfig, cl: ContrastiveConfig, tag: str | None = None) -> RunConfig:
+    """``base`` with a contrastive stage, named ``<base name>-cl-<tag>/<seed>``; everything
+    else is ``base``'s, so :func:`twin` gives ``base`` back (same cache key)."""
+    head, seed = base.name.rsplit("/", 1)
+    return replace(base, name=f"{head}-cl-{tag or cl.denominator}/{seed}", contrastive=cl)
+
+
 def cl_runs(p: Profile, dataset: str) -> list[RunConfig]:
     """CL -> BCE for each denominator at the last global prefix length, and local CL -> BCE for
-    ``cl_local_transfers``. Each one's BCE-only twin is :func:`twin`."""
-    out = []
-    length = p.global_lengths[-1]
+    ``cl_local_transfers`` at the data set's last local lengths (first denominator). Each is
+    built from its BCE-only run, which :func:`twin` returns."""
     dens = p.denominators(dataset)
-    for seed in p.seeds:
-        data, train = _base(p, dataset, seed)
-        for den in dens:
-            cl = ContrastiveConfig(epochs=p.cl_epochs, batch_size=p.cl_batch_size, denominator=den)
-            out.append(
-                RunConfig(
-                    f"{dataset}/spp-P{length}-cl-{den}/s{seed}",
-                    data,
-                    ModelConfig("spp", p.encoder, PrefixConfig(length=length)),
-                    train,
-                    cl,
-                )
-            )
-        local = p.local_lengths.get(dataset, [])
-        for transfer in p.cl_local_transfers if local else []:
-            lengths = local[-1]
-            cl = ContrastiveConfig(
-                epochs=p.cl_epochs, batch_size=p.cl_batch_size, denominator=dens[0]
-            )
-            out.append(
-                RunConfig(
-                    f"{dataset}/local-{transfer}-{'-'.join(map(str, lengths))}-cl-{dens[0]}"
-                    f"/s{seed}",
-                    data,
-                    ModelConfig("local", p.encoder, level_lengths=list(lengths), transfer=transfer),
-                    train,
-                    cl,
-                )
-            )
+    out = [
+        with_cl(base, cl_config(p, den))
+        for base in spp_runs(p, dataset, [p.global_lengths[-1]])
+        for den in dens
+    ]
+    local = p.local_lengths.get(dataset, [])
+    out += [
+        with_cl(base, cl_config(p, dens[0]))
+        for base in local_runs(p, dataset)
+        if base.model.transfer in p.cl_local_transfers and base.model.level_lengths == local[-1]
+    ]
     return out
 
 
@@ -267,8 +262,8 @@ def twin(cfg: RunConfig) -> RunConfig:
     (so the same cache key as the matching :func:`spp_runs` / :func:`local_runs` entry)."""
     if cfg.contrastive is None:
         raise ValueError(f"{cfg.name} has no contrastive stage, so no BCE-only twin")
-    name = cfg.name.replace(f"-cl-{cfg.contrastive.denominator}", "")
-    return replace(cfg, name=name, contrastive=None)
+    head, seed = cfg.name.rsplit("/", 1)
+    return replace(cfg, name=f"{head.rsplit('-cl-', 1)[0]}/{seed}", contrastive=None)
 
 
 def plan(profile: str | Profile, notebook: str, dataset: str) -> list[RunConfig]:
