@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "artifacts",
     "baselines",
+    "configs",
     "contrastive",
     "data",
     "encoders",
@@ -28,10 +29,12 @@ _SUBMODULES = {
     "plots",
     "prefix",
     "profiles",
+    "recipes",
     "results",
     "tokens",
     "train",
     "transfer",
+    "wos",
     "widgets",
 }
 

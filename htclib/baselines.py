@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .experiment import DataConfig, evaluate_probs, get_data, get_encoder, single_path
+from .data import single_path
+from .experiment import DataConfig, compact_predictions, evaluate_probs, get_data, get_encoder
 from .io import atomic_write_json, ensure_writable_dir, read_json
-from .metrics import majority_baseline, score
+from .metrics import headline_record, majority_baseline, score
+from .records import save_predictions
 
 
 def _ovr_probs(x_train, y_train, x_eval_list, c: float = 10.0):
@@ -90,16 +92,20 @@ def run_baseline(
         x_tr = vec.fit_transform(ds.train.texts)
         (p_te,) = _ovr_probs(x_tr, y_tr, [vec.transform(ds.test.texts)])
         test = evaluate_probs(p_te, ds.y("test"), h, 0.5, multi)
+        preds = compact_predictions(p_te, h, multi)
     elif name == "linear-probe":
         emb = {s: cls_embeddings(ds.split(s).texts, encoder, max_length) for s in ("train", "test")}
         (p_te,) = _ovr_probs(emb["train"], y_tr, [emb["test"]], c=1.0)
         test = evaluate_probs(p_te, ds.y("test"), h, 0.5, multi)
+        preds = compact_predictions(p_te, h, multi)
         extra["encoder"] = encoder
     elif name == "hiclass":
-        test = _hiclass(ds)
+        test, y_pred = _hiclass(ds)
+        preds = {"headline": y_pred}
     else:
         raise ValueError(f"unknown baseline {name!r}; choose tfidf-lr, linear-probe or hiclass")
     rec = _record(name, data_cfg, ds, test, extra, t0, key)
+    save_predictions(folder, ds.y("test"), preds)
     atomic_write_json(folder / "result.json", rec)
     return rec
 
@@ -124,7 +130,11 @@ def _hiclass(ds) -> dict:
     paths = [[tuple(str(x) for x in row if str(x) not in ("", "nan"))] for row in pred]
     y_pred = h.encode([[p for p in ps if p and tuple(p) in h.index] for ps in paths])
     s = score(ds.y("test"), y_pred, h)
-    return {f"{how}/{k}": v for how in ("threshold", "topdown", "best_path") for k, v in s.items()}
+    out = headline_record(ds.y("test"), y_pred, h)  # its label set stands in for sigmoid > 0.5
+    out.update(
+        {f"{how}/{k}": v for how in ("threshold", "topdown", "best_path") for k, v in s.items()}
+    )
+    return out, y_pred
 
 
 def cls_embeddings(texts: list[str], encoder: str = "minilm", max_length: int = 128) -> np.ndarray:

@@ -143,6 +143,7 @@ def pretrain_prefix(
     rows = token_rows(train_ds)
     lengths = np.asarray(train_ds["length"])
     losses, sizes, t0, step = [], [], time.perf_counter(), 0
+    recipe_dropout = model.encoder_dropout  # what the BCE stage uses afterwards
     model.encoder_dropout = True
     model.train()
     for epoch in range(1, ccfg.epochs + 1):
@@ -167,7 +168,7 @@ def pretrain_prefix(
                 break
         if ccfg.max_steps is not None and step >= ccfg.max_steps:
             break
-    model.encoder_dropout = False
+    model.encoder_dropout = recipe_dropout
     model.eval()
     after = alignment_uniformity(*two_views(model, diag_ds, pad_id))
     share = collapsed_share(losses, sizes, ccfg.denominator)

@@ -4,8 +4,11 @@ Layouts read by :func:`load` (first match wins inside a data folder):
 
 - ``train.jsonl`` + ``dev.jsonl`` + ``test.jsonl``: already split;
 - ``all.jsonl`` or a single other ``*.jsonl``: split here (:func:`split_indices`);
-- WoS-46985 raw: ``X.txt``, ``YL1.txt``, ``YL2.txt`` (names from ``Data.xlsx`` when present),
-  split as HTC papers do (:func:`wos_standard_split`);
+- the WoS ``Meta-data`` table (``Data.txt``, a tsv export of it such as the shared
+  ``Data1k.tsv``, or ``Data.xlsx``): the literature's protocol, :mod:`htclib.wos` (name-keyed
+  labels, merged codes, normalised text, the seed-7 split);
+- WoS-46985 ``X.txt``, ``YL1.txt``, ``YL2.txt`` without the table: path-keyed, split with
+  :func:`wos_standard_split` (not the literature's membership: prefer the table);
 - ``*.csv`` with a text column and one column per level: :func:`read_csv_levels`.
 
 JSONL lines are ``{"text": str, "labels": [[top, ..., leaf], ...]}`` (several paths allowed).
@@ -126,6 +129,16 @@ class HTCDataset:
         return df.sort_values(["level", "count"], ascending=[True, False]).reset_index(drop=True)
 
 
+def single_path(ds: HTCDataset, tolerance: float = 0.01) -> bool:
+    """Whether texts (all but ``tolerance`` of them) have one label path.
+
+    amazon3 has 0.29% multi-path titles (partly noise, its SOURCE.md says): best-path decoding
+    is still the natural reading there, at the cost of recall on those few texts.
+    """
+    counts = [len(p) for s in (ds.train, ds.dev, ds.test) for p in s.paths]
+    return sum(c > 1 for c in counts) <= tolerance * len(counts)
+
+
 # ---- locating data -------------------------------------------------------------------------
 def candidate_dirs(name: str) -> list[Path]:
     """Where :func:`find_data` looks, in order (after an explicit path)."""
@@ -161,7 +174,20 @@ def find_data(name: str, path: str | os.PathLike | None = None) -> Path:
 
 
 def _has_data(d: Path) -> bool:
-    return any(d.glob("*.jsonl")) or (d / "X.txt").exists() or any(d.glob("*.csv"))
+    return (
+        any(d.glob("*.jsonl"))
+        or (d / "X.txt").exists()
+        or any(d.glob("*.csv"))
+        or _wos_table(d) is not None
+    )
+
+
+def _wos_table(d: Path) -> Path | None:
+    """The WoS Meta-data table in folder ``d`` (Data.txt / a tsv export / Data.xlsx), if any."""
+    from .wos import is_wos_table
+
+    cands = sorted(d.glob("*.txt")) + sorted(d.glob("*.tsv")) + sorted(d.glob("*.xlsx"))
+    return next((f for f in cands if f.is_file() and is_wos_table(f)), None)
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -320,9 +346,28 @@ def load(
     else:
         files = {f.name: f for f in where.iterdir() if f.is_file()}
         where_dir = where
+    keying = "path"
+    wos_table = (
+        where
+        if where.is_file() and _is_wos_file(where)
+        else (_wos_table(where_dir) if where.is_dir() else None)
+    )
     if all(k in files for k in ("train.jsonl", "dev.jsonl", "test.jsonl")):
         parts = [read_jsonl(files[f"{k}.jsonl"]) for k in ("train", "dev", "test")]
         notes.append("given train/dev/test split")
+    elif wos_table is not None:
+        from .wos import WosFormatError, apply_protocol, read_wos_table
+
+        try:
+            proto = apply_protocol(read_wos_table(wos_table), str(wos_table))
+        except WosFormatError as e:
+            raise DataError(str(e)) from None
+        full = Split(proto.texts, [[p] for p in proto.paths])
+        parts = [full.take(i) for i in proto.split]
+        keying = "name"
+        notes += proto.notes
+        source_note = f"{wos_table.name}: {len(full)} rows"
+        notes.append(source_note)
     elif all(k in files for k in ("X.txt", "YL1.txt", "YL2.txt")):
         full = read_wos_raw(where_dir)
         ids = wos_standard_split(len(full))
@@ -347,10 +392,16 @@ def load(
         notes.append(f"split 64/16/20 stratified by top level, seed {seed}")
     all_paths = [p for s in parts for ps in s.paths for p in ps]
     try:
-        hierarchy = Hierarchy.from_paths(all_paths)
+        hierarchy = Hierarchy.from_paths(all_paths, keying=keying)
     except HierarchyError as e:
         raise DataError(f"{where}: {e}") from None
     return HTCDataset(name, *parts, hierarchy=hierarchy, source=str(where), notes=notes)
+
+
+def _is_wos_file(f: Path) -> bool:
+    from .wos import is_wos_table
+
+    return is_wos_table(f)
 
 
 def read_wos_raw(folder: str | os.PathLike) -> Split:
@@ -390,8 +441,8 @@ def read_wos_raw(folder: str | os.PathLike) -> Split:
 def unpack_wos(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
     """Unpack the Mendeley WebOfScience.zip (nested zips allowed) to ``dest``; returns ``dest``.
 
-    Keeps ``WOS46985/{X,YL1,YL2}.txt`` and ``Meta-data/Data.xlsx`` as ``dest/*.txt`` and
-    ``dest/Data.xlsx``; fails clearly when they are not in the archive.
+    Keeps ``WOS46985/{X,YL1,YL2}.txt`` and ``Meta-data/Data.{xlsx,txt}`` (the table the
+    literature's protocol reads) in ``dest``; fails clearly when they are not in the archive.
     """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
@@ -406,7 +457,7 @@ def unpack_wos(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
                     walk(inner)
             elif "WOS46985/" in info.filename and base in wanted:
                 found[base] = zf.read(info)
-            elif base == "Data.xlsx":
+            elif base in ("Data.xlsx", "Data.txt") and "Meta-data/" in info.filename:
                 found[base] = zf.read(info)
 
     try:
@@ -447,7 +498,7 @@ def download_wos(dest: str | os.PathLike | None = None, url: str = WOS_URL) -> P
                     out.write(chunk)
                     bar.update(len(chunk))
         unpack_wos(archive, dest)
-    n = len(read_wos_raw(dest))
+    n = len(load("wos", dest).train) + len(load("wos", dest).dev) + len(load("wos", dest).test)
     if n != 46985:
         raise DataError(f"{dest}: expected 46,985 WoS documents, got {n}")
     return dest

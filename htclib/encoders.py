@@ -40,7 +40,7 @@ def load_encoder(name_or_path: str = "minilm"):
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()  # the load report lists the unused pooler: noise here
+    hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
 
     path = resolve_encoder(name_or_path)
@@ -48,7 +48,8 @@ def load_encoder(name_or_path: str = "minilm"):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         tok = AutoTokenizer.from_pretrained(path)
-        model = AutoModel.from_pretrained(path, add_pooling_layer=False)
+        # With its pooler: the P-tuning v2 recipe classifies on the pooler output.
+        model = AutoModel.from_pretrained(path, add_pooling_layer=True)
     except OSError as e:
         raise OSError(
             f"cannot load encoder {name_or_path!r} ({path}): {e}. Offline, use 'minilm' or a local folder."
@@ -76,3 +77,10 @@ def encoder_fingerprint(model: torch.nn.Module) -> str:
             h.update(name.encode())
             h.update(flat[: min(64, flat.numel())].numpy().tobytes())
     return h.hexdigest()[:16]
+
+
+def freeze(module: torch.nn.Module) -> None:
+    """No gradients for ``module`` and eval mode (a frozen encoder)."""
+    for p in module.parameters():
+        p.requires_grad_(False)
+    module.eval()

@@ -17,11 +17,20 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .data import HTCDataset, load
+from .data import HTCDataset, load, single_path
 from .hierarchy import Hierarchy
 from .io import atomic_write_json, ensure_writable_dir, read_json
-from .metrics import decode, majority_baseline, score, tune_threshold
+from .metrics import (
+    decode,
+    decode_threshold,
+    headline,
+    headline_record,
+    majority_baseline,
+    score,
+    tune_threshold,
+)
 from .models import ModelConfig
+from .records import save_predictions
 from .train import TrainConfig
 
 
@@ -107,31 +116,38 @@ def get_encoder(name: str):
     return tok, copy.deepcopy(enc)
 
 
-def single_path(ds: HTCDataset, tolerance: float = 0.01) -> bool:
-    """Whether texts (all but ``tolerance`` of them) have one label path.
-
-    amazon3 has 0.29% multi-path titles (partly noise, its SOURCE.md says): best-path decoding
-    is still the natural reading there, at the cost of recall on those few texts.
-    """
-    counts = [len(p) for s in (ds.train, ds.dev, ds.test) for p in s.paths]
-    return sum(c > 1 for c in counts) <= tolerance * len(counts)
-
-
 def evaluate_probs(
     probs: np.ndarray, y: np.ndarray, h: Hierarchy, threshold: float, multi_path: bool
 ) -> dict:
-    """Scores under every decoding: threshold, top-down consistent, and best path (single-path)."""
-    out = {}
+    """The headline (the paper's metric, per level too), then our additions: every decoding
+    (threshold, top-down consistent, best path on single-path data) under every convention."""
+    out = headline_record(y, decode_threshold(probs, 0.5), h)
     for how in ("threshold", "topdown") + (() if multi_path else ("best_path",)):
         for k, v in score(y, decode(probs, h, how, threshold), h).items():
             out[f"{how}/{k}"] = v
     return out
 
 
+def compact_predictions(probs: np.ndarray, h: Hierarchy, multi_path: bool) -> dict:
+    """The decodings a run keeps per text (:mod:`htclib.records`): the headline and our extra."""
+    extra = "topdown" if multi_path else "best_path"
+    return {"headline": decode_threshold(probs, 0.5), extra: decode(probs, h, extra)}
+
+
 def dev_scorer(h: Hierarchy, threshold: float, multi_path: bool):
+    """Dev scores per epoch: ``headline`` (the paper's micro-F1, what early stopping selects on by
+    default), its macro-F1, a ``tiebreak`` and our additions (``best_path_micro_f1``, ``auto``)."""
+    from sklearn.metrics import label_ranking_average_precision_score
+
     def fn(probs, y):
+        hl = headline(y, probs)
+        out = {"headline": hl["micro_f1"], "headline_macro_f1": hl["macro_f1"]}
+        # Early epochs often have no sigmoid above 0.5 yet (headline 0 for several epochs): a
+        # ranking score that moves before any label fires breaks those ties, so patience
+        # counts epochs without progress rather than epochs before the first prediction.
+        out["tiebreak"] = float(label_ranking_average_precision_score(y, probs))
         s = score(y, decode(probs, h, "threshold", threshold), h)
-        out = {"micro_f1": s["micro_f1"], "macro_f1": s["macro_f1"]}
+        out.update(micro_f1=s["micro_f1"], macro_f1=s["macro_f1"])
         if not multi_path:
             out["best_path_micro_f1"] = score(y, decode(probs, h, "best_path"), h)["micro_f1"]
         # Single-path data: best-path decoding gives a dev signal from the first epoch, when no
@@ -151,8 +167,9 @@ def run(
 ) -> dict:
     """Train and test one config; returns (and saves) the result record.
 
-    Results go to ``out_root/runs/<cfg.key()>/``: ``config.json``, ``result.json``,
-    ``history.json``, ``artifact/``, ``test_probs.npy``. A finished run is reused.
+        Results go to ``out_root/runs/<cfg.key()>/``: ``config.json``, ``result.json``,
+        ``history.json``, ``artifact/``, ``test_probs.npy`` and the compact ``test_pred.json`` (what
+    git keeps, :mod:`htclib.records`). A finished run is reused.
     """
     folder = ensure_writable_dir(Path(out_root) / "runs" / cfg.key())
     done = folder / "result.json"
@@ -160,6 +177,11 @@ def run(
         return read_json(done)
     atomic_write_json(folder / "config.json", cfg.to_dict())
     t0 = time.perf_counter()
+    from .train import seed_everything
+
+    # Before any module is built: the prefix and head initialisation must depend on the
+    # config's seed alone, not on what ran earlier in this process.
+    seed_everything(cfg.train.seed)
     ds = get_data(cfg.data)
     h = ds.hierarchy
     multi = not single_path(ds)  # mostly single-path data also gets best-path decoding
@@ -204,6 +226,7 @@ def run(
         }
     )
     np.save(folder / "test_probs.npy", test_probs.astype(np.float32))
+    save_predictions(folder, ys["test"], compact_predictions(test_probs, h, multi))
     art = save_artifact(model, folder / "artifact")
     result = {
         "name": cfg.name,
@@ -250,7 +273,7 @@ def _fit_global(cfg, ds, encoder, tok, splits, ys, folder, resume, progress, mul
     from .train import fit
 
     model = build_model(cfg.model, ds.hierarchy, encoder)
-    model.head.init_bias_from_prior(ys["train"])
+    model.head.init_bias(cfg.model.head_bias, ys["train"])
     info: dict = {}
     if cfg.contrastive is not None:
         if cfg.model.method != "spp":

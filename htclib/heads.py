@@ -33,3 +33,20 @@ class ClassifierHead(nn.Module):
         self.linear.bias.copy_(
             torch.as_tensor(np.log(prior / (1 - prior)), dtype=self.linear.bias.dtype)
         )
+
+    @torch.no_grad()
+    def init_like_bert(self, std: float = 0.02) -> None:
+        """BERT's ``_init_weights`` for a linear layer: weight ~ N(0, std), bias 0 (what a
+        P-tuning v2 classifier gets from ``from_pretrained``, the head missing from the
+        checkpoint)."""
+        self.linear.weight.normal_(0.0, std)
+        self.linear.bias.zero_()
+
+    def init_bias(self, how: str, y: np.ndarray, std: float = 0.02) -> None:
+        """``how="prior"``: :meth:`init_bias_from_prior`; ``"zero"``: :meth:`init_like_bert`."""
+        if how == "prior":
+            self.init_bias_from_prior(y)
+        elif how == "zero":
+            self.init_like_bert(std)
+        else:
+            raise ValueError(f"head_bias must be 'prior' or 'zero', got {how!r}")

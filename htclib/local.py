@@ -24,11 +24,12 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from .configs import ModelConfig
+from .encoders import freeze
 from .heads import ClassifierHead
 from .hierarchy import Hierarchy
 from .io import atomic_write_json, ensure_writable_dir, read_json, verify_manifest, write_manifest
-from .metrics import macro_f1, micro_f1
-from .models import ModelConfig, freeze
+from .metrics import headline, macro_f1, micro_f1
 from .prefix import PrefixEncoder, encode, expand_prefix, n_prefix_params, stack_prefixes
 from .transfer import TransformedPrefix, copy_init
 
@@ -42,10 +43,6 @@ class LocalSPP(nn.Module):
             raise ValueError(
                 f"level_lengths has {len(cfg.level_lengths)} entries ({cfg.level_lengths}) "
                 f"but the hierarchy has {hierarchy.depth} levels"
-            )
-        if cfg.prefix.shift_positions:
-            raise ValueError(
-                "local SPP keeps positions unshifted (rows with different prefix lengths share a batch)"
             )
         self.cfg = cfg
         self.hierarchy = hierarchy
@@ -98,6 +95,8 @@ class LocalSPP(nn.Module):
             attention_mask.repeat_interleave(n, 0),
             kv,
             prefix_mask=pmask[level],
+            shift_positions=self.cfg.prefix.shift_positions,  # per row: its level's P
+            pooling=self.cfg.pooling,
         )
         h = h.view(batch, n, -1)
         return torch.cat([head(h[:, lv]) for lv, head in enumerate(self.heads)], dim=1)
@@ -110,10 +109,12 @@ class LevelModel(nn.Module):
     contrastive pre-training (:func:`htclib.contrastive.pretrain_prefix`) runs on it as is.
     """
 
-    def __init__(self, encoder: nn.Module, prefix: nn.Module, head: ClassifierHead):
+    def __init__(
+        self, encoder: nn.Module, prefix: nn.Module, head: ClassifierHead, cfg: ModelConfig
+    ):
         super().__init__()
-        self.encoder, self.prefix, self.head = encoder, prefix, head
-        self.encoder_dropout = False  # SimCSE turns it on
+        self.encoder, self.prefix, self.head, self.cfg = encoder, prefix, head, cfg
+        self.encoder_dropout = cfg.encoder_dropout  # SimCSE turns it on for its two views
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -122,21 +123,34 @@ class LevelModel(nn.Module):
 
     def cls_states(self, input_ids, attention_mask):
         kv = expand_prefix(self.prefix(), input_ids.shape[0])
-        return encode(self.encoder, input_ids, attention_mask, kv)
+        return encode(
+            self.encoder,
+            input_ids,
+            attention_mask,
+            kv,
+            shift_positions=self.cfg.prefix.shift_positions,
+            pooling=self.cfg.pooling,
+        )
 
     def forward(self, input_ids, attention_mask):
         return self.head(self.cls_states(input_ids, attention_mask))
 
 
 def level_scorer(multi_path: bool):
-    """Dev score of one level: threshold micro-F1, top-1 micro-F1 (one label per level, the
-    natural reading on single-path data) and ``auto`` choosing between them."""
+    """Dev score of one level: ``headline`` (the paper's micro-F1 over this level's labels,
+    sigmoid > 0.5), its macro-F1 over all the level's labels, a ranking ``tiebreak``, and our
+    additions: top-1 micro-F1 (one label per level) and ``auto`` choosing between them."""
+    from sklearn.metrics import label_ranking_average_precision_score
 
     def fn(probs, y):
         top1 = np.zeros_like(y)
         top1[np.arange(len(y)), probs.argmax(1)] = 1
-        thr = (probs >= 0.5).astype(np.int8)
+        hl = headline(y, probs)
+        thr = (probs > 0.5).astype(np.int8)
         out = {
+            "headline": hl["micro_f1"],
+            "headline_macro_f1": hl["macro_f1"],
+            "tiebreak": float(label_ranking_average_precision_score(y, probs)),
             "micro_f1": micro_f1(y, thr),
             "macro_f1": macro_f1(y, thr),
             "top1_micro_f1": micro_f1(y, top1),
@@ -168,8 +182,8 @@ def level_key(run_cfg, level: int, hierarchy: Hierarchy) -> str:
 
 def fit_local(cfg, ds, encoder, tok, splits, ys, folder, resume=True, progress=True, force=False):
     """Train a :class:`LocalSPP` level by level (top level cached and shared across variants)."""
-    from .experiment import single_path
-    from .train import fit
+    from .data import single_path
+    from .train import fit, seed_everything
 
     h = ds.hierarchy
     multi = not single_path(ds)
@@ -190,13 +204,16 @@ def fit_local(cfg, ds, encoder, tok, splits, ys, folder, resume=True, progress=T
             )
             info = {**read_json(lf / "info.json"), "reused": True}
         else:
-            head.init_bias_from_prior(ys["train"][:, sl])
+            # Everything this level draws at random depends on the seed and the level alone,
+            # not on whether the levels above were trained here or reused from the cache.
+            seed_everything(cfg.train.seed * 1000 + lv)
+            head.init_bias(cfg.model.head_bias, ys["train"][:, sl])
             trainable: nn.Module = prefix
             if lv > 0 and cfg.model.transfer == "copy":
                 prefix.kv.data = copy_init(upper, prefix.kv.data)
             elif lv > 0 and cfg.model.transfer == "transform":
-                trainable = TransformedPrefix(upper, prefix.length)
-            level_model = LevelModel(encoder, trainable, head)
+                trainable = TransformedPrefix(upper, prefix.kv.data)
+            level_model = LevelModel(encoder, trainable, head, cfg.model)
             cl_info = None
             if cfg.contrastive is not None:
                 # CL -> BCE per level: SimCSE trains what this level trains (its prefix after

@@ -6,48 +6,16 @@ global label order, so one trainer and one metric code serve them all.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 import torch
 from torch import nn
 
-from .encoders import load_encoder
+from .configs import ModelConfig
+from .encoders import freeze, load_encoder
 from .heads import ClassifierHead
 from .hierarchy import Hierarchy
-from .prefix import PrefixConfig, PrefixEncoder, encode, expand_prefix, n_prefix_params
+from .prefix import PrefixEncoder, encode, expand_prefix, n_prefix_params
 
-
-@dataclass
-class ModelConfig:
-    """One model.
-
-    method: ``"cls"`` (full fine-tuning + global head), ``"spp"`` (global prefix + global
-        head), ``"local"`` (one prefix + head per level, see :mod:`htclib.local`).
-    encoder: ``"minilm"`` (offline), a Hugging Face name (``bert-base-uncased``) or a folder.
-    prefix: prefix settings for SPP (``prefix.length`` is P); local models use
-        ``level_lengths`` (one P per level, top first).
-    transfer: local models only: ``"non"``, ``"copy"`` or ``"transform"``.
-    """
-
-    method: str = "spp"
-    encoder: str = "minilm"
-    prefix: PrefixConfig = field(default_factory=PrefixConfig)
-    head_dropout: float = 0.1
-    level_lengths: list[int] = field(default_factory=lambda: [10, 20])
-    transfer: str = "copy"
-
-    def __post_init__(self):
-        if isinstance(self.prefix, dict):
-            self.prefix = PrefixConfig(**self.prefix)
-        if self.method not in ("cls", "spp", "local"):
-            raise ValueError(f"method must be 'cls', 'spp' or 'local', got {self.method!r}")
-        if self.transfer not in ("non", "copy", "transform"):
-            raise ValueError(
-                f"transfer must be 'non', 'copy' or 'transform', got {self.transfer!r}"
-            )
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+__all__ = ["CLSTuning", "GlobalSPP", "HTCModel", "ModelConfig", "build_model", "freeze"]
 
 
 class HTCModel(nn.Module):
@@ -96,7 +64,7 @@ class CLSTuning(HTCModel):
         return list(self.encoder.parameters())
 
     def forward(self, input_ids, attention_mask):
-        return self.head(encode(self.encoder, input_ids, attention_mask))
+        return self.head(encode(self.encoder, input_ids, attention_mask, pooling=self.cfg.pooling))
 
 
 class GlobalSPP(HTCModel):
@@ -106,7 +74,7 @@ class GlobalSPP(HTCModel):
         super().__init__(cfg, hierarchy, encoder)
         self.prefix = PrefixEncoder(cfg.prefix, encoder)
         freeze(encoder)
-        self.encoder_dropout = False  # SimCSE turns it on
+        self.encoder_dropout = cfg.encoder_dropout  # SimCSE turns it on for its two views
 
     def body_parameters(self):
         return list(self.prefix.parameters())
@@ -130,16 +98,11 @@ class GlobalSPP(HTCModel):
             attention_mask,
             kv,
             shift_positions=self.cfg.prefix.shift_positions,
+            pooling=self.cfg.pooling,
         )
 
     def forward(self, input_ids, attention_mask):
         return self.head(self.cls_states(input_ids, attention_mask))
-
-
-def freeze(module: nn.Module) -> None:
-    for p in module.parameters():
-        p.requires_grad_(False)
-    module.eval()
 
 
 def build_model(

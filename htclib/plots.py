@@ -44,7 +44,7 @@ def label_distribution(datasets: dict, profile: str) -> plt.Figure:
     return fig
 
 
-def training_curves(records: list[dict], profile: str, metric: str = "dev_auto") -> plt.Figure:
+def training_curves(records: list[dict], profile: str, metric: str = "dev_headline") -> plt.Figure:
     """Train loss and dev score by epoch for each run."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     for r in records:
@@ -53,12 +53,13 @@ def training_curves(records: list[dict], profile: str, metric: str = "dev_auto")
             continue
         label = r["name"]
         axes[0].plot(h["epoch"], h["train_loss"], marker="o", label=label)
-        axes[1].plot(
-            h["epoch"], 100 * h[metric] if metric in h else np.nan, marker="o", label=label
-        )
+        col = metric if metric in h else "dev_auto"  # records from before the headline
+        axes[1].plot(h["epoch"], 100 * h[col] if col in h else np.nan, marker="o", label=label)
     axes[0].set(xlabel="epoch", ylabel="train BCE loss", title="training loss")
     axes[1].set(
-        xlabel="epoch", ylabel="dev micro-F1 (%)", title="dev micro-F1 (early-stopping score)"
+        xlabel="epoch",
+        ylabel="dev headline micro-F1 (%)",
+        title="dev micro-F1, sigmoid > 0.5 (early-stopping score)",
     )
     axes[1].legend(fontsize=7, loc="lower right")
     _title(fig, "Training curves", profile)
@@ -74,7 +75,9 @@ def f1_vs_prefix_length(df: pd.DataFrame, profile: str) -> plt.Figure:
     for ax, col, name in ((axes[0], "micro_f1", "micro-F1"), (axes[1], "macro_f1", "macro-F1")):
         sns.lineplot(data=d, x="P", y=col, hue="dataset", marker="o", ax=ax, errorbar="sd")
         ax.set(
-            xlabel="prefix length P", ylabel=f"test {name} (%)", title=f"global SPP: {name} vs P"
+            xlabel="prefix length P",
+            ylabel=f"test {name}, headline (%)",
+            title=f"global SPP: {name} vs P",
         )
     _title(fig, "Prefix length", profile)
     fig.tight_layout()
@@ -93,7 +96,7 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
         value_name="F1",
     )
     sns.barplot(data=long, x="run", y="F1", hue="metric", ax=axes[0], errorbar=None)
-    axes[0].set(xlabel="", ylabel="test F1 (%)", title="overall (all labels)")
+    axes[0].set(xlabel="", ylabel="test F1, headline (%)", title="overall (all labels)")
     axes[0].tick_params(axis="x", rotation=30)
     lv_cols = [c for c in d.columns if c.startswith("L") and c.endswith("_micro_f1")]
     lv = d.melt(
@@ -101,7 +104,7 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
     ).dropna()
     lv["level"] = lv["level"].str.replace("_micro_f1", "")
     sns.barplot(data=lv, x="level", y="F1", hue="run", ax=axes[1], errorbar=None)
-    axes[1].set(ylabel="test micro-F1 (%)", title="per level")
+    axes[1].set(ylabel="test micro-F1, headline (%)", title="per level")
     axes[1].legend(fontsize=7)
     _title(fig, "Local SPP transfer variants (" + ", ".join(d.dataset.unique()) + ")", profile)
     fig.tight_layout()
@@ -164,7 +167,7 @@ def f1_vs_params(df: pd.DataFrame, profile: str) -> plt.Figure:
     ax.set(
         xscale="log",
         xlabel="trained parameters (% of encoder + head)",
-        ylabel="test micro-F1 (%)",
+        ylabel="test micro-F1, headline (%)",
         title="F1 vs trainable-parameter share",
     )
     _title(fig, "Cost vs quality", profile)

@@ -33,9 +33,11 @@ class PrefixConfig:
     projection_hidden: width of that MLP.
     dropout: dropout on the prefix key/values during training.
     init_std: std of the normal initialisation of direct prefix key/values.
-    shift_positions: False (default) keeps the text at positions 0..T-1, as pretrained; True
-        numbers it from P like transformers does by default with a cache (P-tuning v2 and
-        PEFT behave this way; set it to reproduce them exactly).
+    shift_positions: False keeps the text at positions 0..T-1, as pretrained; True numbers it
+        from P like transformers does by default with a cache (P-tuning v2 and PEFT behave
+        this way; set it to reproduce them exactly).
+
+    Defaults are the ``htclib`` recipe; :mod:`htclib.recipes` sets the P-tuning v2 values.
     """
 
     length: int = 20
@@ -164,28 +166,37 @@ def encode(
     kv: torch.Tensor | None = None,
     prefix_mask: torch.Tensor | None = None,
     shift_positions: bool = False,
+    pooling: str = "cls",
 ) -> torch.Tensor:
-    """Run the encoder with per-row prefix key/values and return the [CLS] state ``(B, hidden)``.
+    """Run the encoder with per-row prefix key/values and return one vector per text
+    ``(B, hidden)``: the [CLS] state (``pooling="cls"``) or BERT's pooler output
+    (``"pooler"``, tanh(W h[CLS] + b) with the pretrained pooler, as P-tuning v2 classifies).
 
     kv: ``(L, 2, B, H, P, D)`` or None (plain encoder). prefix_mask: ``(B, P)`` 1 for real
-    prefix positions (all ones when None).
+    prefix positions (all ones when None). shift_positions: number each row's text from its
+    own real prefix length (P-tuning v2 / PEFT) instead of 0.
     """
     batch, seq = input_ids.shape
     kwargs = {}
     mask = attention_mask
-    start = 0
+    start = torch.zeros(batch, 1, dtype=torch.long, device=input_ids.device)
     if kv is not None and kv.shape[4] > 0:
-        start = kv.shape[4] if shift_positions else 0
         p = kv.shape[4]
         if prefix_mask is None:
             prefix_mask = torch.ones(
                 batch, p, dtype=attention_mask.dtype, device=attention_mask.device
             )
+        if shift_positions:
+            start = prefix_mask.sum(1, keepdim=True).long().to(input_ids.device)
         mask = torch.cat([prefix_mask.to(attention_mask.dtype), attention_mask], dim=1)
         kwargs[cache_keyword(encoder)] = build_cache(kv.to(next(encoder.parameters()).dtype))
-    positions = (
-        torch.arange(start, start + seq, device=input_ids.device).unsqueeze(0).expand(batch, -1)
-    )
+    positions = start + torch.arange(seq, device=input_ids.device).unsqueeze(0)  # (B, T)
+    if pooling not in ("cls", "pooler"):
+        raise ValueError(f"pooling must be 'cls' or 'pooler', got {pooling!r}")
+    if pooling == "pooler" and getattr(encoder, "pooler", None) is None:
+        raise ValueError(
+            "pooling='pooler' needs an encoder loaded with its pooler (add_pooling_layer=True)"
+        )
     out = encoder(
         input_ids=input_ids,
         attention_mask=mask,
@@ -194,7 +205,7 @@ def encode(
         use_cache=False,
         **kwargs,
     )
-    return out.last_hidden_state[:, 0]
+    return out.pooler_output if pooling == "pooler" else out.last_hidden_state[:, 0]
 
 
 def n_prefix_params(cfg: PrefixConfig, encoder: nn.Module) -> int:

@@ -30,16 +30,19 @@ from .io import atomic_write_bytes, atomic_write_json, verify_manifest, write_ma
 @dataclass
 class TrainConfig:
     """One training run. Learning rates: ``lr`` for the body (prefix, or the whole encoder for
-    CLS-tuning; the paper uses 1e-2 and 2e-5), ``head_lr`` for the classifier head.
+    CLS-tuning; the paper uses 1e-2 and 2e-5), ``head_lr`` for the classifier head (None: the
+    same as ``lr``, as P-tuning v2 trains).
 
-    early_stop_on: dev score used for early stopping and best-state restore:
-        ``"micro_f1"`` (threshold decoding), ``"best_path_micro_f1"`` (single-path data) or
-        ``"auto"`` (best path on single-path data, threshold otherwise).
+    early_stop_on: dev score used for early stopping and best-state restore: ``"headline"``
+        (default: the paper's micro-F1, sigmoid > 0.5 over all labels; ties, e.g. epochs before
+        any label fires, broken by the scorer's ``tiebreak``), or our additions
+        ``"best_path_micro_f1"`` (single-path data) and ``"auto"`` (best path on single-path
+        data, threshold otherwise).
     max_steps: stop after this many optimiser steps (tests, widgets); None = no limit.
     """
 
     lr: float = 1e-2
-    head_lr: float = 1e-3
+    head_lr: float | None = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 16
     eval_batch_size: int = 64
@@ -55,14 +58,17 @@ class TrainConfig:
     pad_to_max: bool = False
     seed: int = 0
     threshold: float = 0.5
-    early_stop_on: str = "auto"
+    early_stop_on: str = "headline"
     max_steps: int | None = None
     device: str | None = None
 
     def __post_init__(self):
         for name in ("lr", "head_lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+            v = getattr(self, name)
+            if (v is not None or name == "lr") and not (isinstance(v, (int, float)) and v > 0):
+                raise ValueError(
+                    f"{name} must be > 0{' or None (= lr)' if name == 'head_lr' else ''}, got {v!r}"
+                )
         for name in ("batch_size", "eval_batch_size", "max_epochs", "grad_accum", "max_length"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
@@ -222,7 +228,10 @@ def fit(
     acc = make_accelerator(cfg)
     groups = [
         g
-        for g in ({"params": body_params, "lr": cfg.lr}, {"params": head_params, "lr": cfg.head_lr})
+        for g in (
+            {"params": body_params, "lr": cfg.lr},
+            {"params": head_params, "lr": cfg.head_lr or cfg.lr},
+        )
         if g["params"]
     ]
     optimizer = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
@@ -301,7 +310,12 @@ def fit(
             predict_logits(model, dev_ds, pad_id, cfg.eval_batch_size, acc.device, cfg.bf16)
         )
         scores = dev_score(probs, y_dev)
+        if cfg.early_stop_on not in scores:
+            raise ValueError(
+                f"early_stop_on={cfg.early_stop_on!r} is not a dev score; have {sorted(scores)}"
+            )
         current = scores[cfg.early_stop_on]
+        rank = (current, scores.get("tiebreak", 0.0))
         row = {
             "epoch": epoch,
             "train_loss": loss_sum / max(seen, 1),
@@ -311,8 +325,8 @@ def fit(
             "lr": scheduler.get_last_lr()[0],
         }
         state["history"].append(row)
-        if current > state["best_score"]:
-            state.update(best_score=current, best_epoch=epoch, bad_epochs=0)
+        if rank > (state["best_score"], state.get("best_tiebreak", -1.0)):
+            state.update(best_score=current, best_tiebreak=rank[1], best_epoch=epoch, bad_epochs=0)
             state["best"] = {
                 k: v.detach().cpu().clone()
                 for k, v in _trainable_state(acc.unwrap_model(model), trainable).items()

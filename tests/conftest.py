@@ -23,6 +23,8 @@ def tiny_bert(
     hidden: int = 32,
     heads: int = 4,
     init: float = 0.02,
+    dropout: float = 0.1,
+    pooler: bool = False,
 ) -> BertModel:
     torch.manual_seed(seed)
     cfg = BertConfig(
@@ -33,8 +35,10 @@ def tiny_bert(
         intermediate_size=2 * hidden,
         max_position_embeddings=64,
         initializer_range=init,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
     )
-    return BertModel(cfg, add_pooling_layer=False).eval()
+    return BertModel(cfg, add_pooling_layer=pooler).eval()
 
 
 @pytest.fixture

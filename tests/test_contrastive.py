@@ -68,11 +68,11 @@ def test_alignment_uniformity_known_values():
     assert d["uniformity"] == pytest.approx(-4.0)  # all pairs at squared distance 2
 
 
-def _spp(toy_tok):
+def _spp(toy_tok, dropout=0.1):
     texts, paths = toy_texts(48)
     h = Hierarchy.from_paths([p for ps in paths for p in ps])
-    bert = tiny_bert(init=0.2)
-    bert.config.hidden_dropout_prob = bert.config.attention_probs_dropout_prob = 0.1
+    # Dropout is fixed when the modules are built (changing the config afterwards does nothing).
+    bert = tiny_bert(init=0.2, dropout=dropout)
     return GlobalSPP(ModelConfig(prefix=PrefixConfig(length=4)), h, bert), tokens.tokenize(
         texts, toy_tok, 24
     )
@@ -83,6 +83,9 @@ def test_views_differ_and_encoder_stays_frozen(toy_tok):
     before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
     v1, v2 = two_views(model, ds, 0, n=16)
     assert not np.allclose(v1, v2)  # dropout active: two masks
+    no_drop, _ = _spp(toy_tok, dropout=0.0)
+    n1, n2 = two_views(no_drop, ds, 0, n=16)
+    assert np.allclose(n1, n2)  # the control: without dropout the two views are one
     p0 = model.prefix.kv.detach().clone()
     hist = pretrain_prefix(
         model, ds, 0, ContrastiveConfig(epochs=1, batch_size=16), TrainConfig(), progress=False

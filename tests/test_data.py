@@ -31,6 +31,9 @@ def test_jsonl_all_split_is_deterministic_and_stratified(tmp_path):
     assert tops.count("sci") == tops.count("art") == 10
     assert data.load("toy", d, seed=1).test.texts != a.test.texts
     assert a.hierarchy.sizes == [2, 6]
+    texts = [a.split(s).texts for s in ("train", "dev", "test")]
+    assert not set(texts[0]) & set(texts[1]) and not set(texts[0]) & set(texts[2])
+    assert not set(texts[1]) & set(texts[2]) and len(set(sum(texts, []))) == 100
 
 
 def test_presplit_jsonl(tmp_path):

@@ -1,0 +1,53 @@
+"""The model config (one dataclass shared by models, local models, runs, CLI and tests)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .prefix import PrefixConfig
+
+
+@dataclass
+class ModelConfig:
+    """One model.
+
+    method: ``"cls"`` (full fine-tuning + global head), ``"spp"`` (global prefix + global
+        head), ``"local"`` (one prefix + head per level, see :mod:`htclib.local`).
+    encoder: ``"minilm"`` (offline), a Hugging Face name (``bert-base-uncased``) or a folder.
+    prefix: prefix settings for SPP (``prefix.length`` is P); local models use
+        ``level_lengths`` (one P per level, top first).
+    transfer: local models only: ``"non"``, ``"copy"`` or ``"transform"``.
+    recipe: the name of the recipe the fields below came from (``htclib`` or ``ptv2``,
+        :mod:`htclib.recipes`); informational, the fields themselves decide.
+    pooling: ``"cls"`` (the [CLS] state) or ``"pooler"`` (BERT's pooler output).
+    encoder_dropout: keep the frozen encoder's dropout on while training (prefix models).
+    head_bias: ``"prior"`` (each label's log prior odds) or ``"zero"`` (BERT's init).
+    """
+
+    method: str = "spp"
+    encoder: str = "minilm"
+    prefix: PrefixConfig = field(default_factory=PrefixConfig)
+    head_dropout: float = 0.1
+    level_lengths: list[int] = field(default_factory=lambda: [10, 20])
+    transfer: str = "copy"
+    recipe: str = "htclib"
+    pooling: str = "cls"
+    encoder_dropout: bool = False
+    head_bias: str = "prior"
+
+    def __post_init__(self):
+        if isinstance(self.prefix, dict):
+            self.prefix = PrefixConfig(**self.prefix)
+        if self.method not in ("cls", "spp", "local"):
+            raise ValueError(f"method must be 'cls', 'spp' or 'local', got {self.method!r}")
+        if self.transfer not in ("non", "copy", "transform"):
+            raise ValueError(
+                f"transfer must be 'non', 'copy' or 'transform', got {self.transfer!r}"
+            )
+        if self.pooling not in ("cls", "pooler"):
+            raise ValueError(f"pooling must be 'cls' or 'pooler', got {self.pooling!r}")
+        if self.head_bias not in ("prior", "zero"):
+            raise ValueError(f"head_bias must be 'prior' or 'zero', got {self.head_bias!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,58 @@
+"""Recipes: named sets of the training choices that no results table shows but every number
+depends on. A recipe only fills config fields; the run's config records the fields themselves.
+
+Field by field (``htclib`` = our choice, ``ptv2`` = what P-tuning v2's
+``BertPrefixForSequenceClassification`` does, the code the paper builds on):
+
+| field | htclib | ptv2 | why it matters |
+|---|---|---|---|
+| ``model.prefix.shift_positions`` | False: text at positions 0..T-1 | True: text numbered from P (old transformers shifted positions by the cache length) | pretrained position embeddings vs shifted ones |
+| ``model.prefix.dropout`` | 0.0 | 0.1 (``hidden_dropout_prob`` on the prefix key/values) | regularises the prefix |
+| ``model.encoder_dropout`` | False: frozen encoder in eval mode | True: frozen but in train mode, its dropout on | noise in every training forward |
+| ``train.head_lr`` | 1e-3, separate from the prefix lr | None: one lr for prefix and head | a 1e-2 head lr vs 1e-3 |
+| ``model.head_bias`` | "prior": bias = each label's log prior odds | "zero": BERT's init (weight N(0, 0.02), bias 0), what ``from_pretrained`` gives a missing head | first epochs predict nothing above 0.5 |
+| ``model.prefix.init_std`` | 0.5 | 0.02: the prefix embedding is a module missing from the checkpoint, so BERT's ``_init_weights`` draws it N(0, initializer_range) | scale of the prefix at step 0 |
+| ``model.pooling`` | "cls": the last [CLS] state | "pooler": BERT's pooler output, tanh(W h[CLS] + b) | what the head sees |
+
+Which recipe the profiles use is decided by measurement (results issue), not here.
+"""
+
+from __future__ import annotations
+
+import copy
+
+RECIPES: dict[str, dict[str, object]] = {
+    "htclib": {
+        "model.prefix.shift_positions": False,
+        "model.prefix.dropout": 0.0,
+        "model.encoder_dropout": False,
+        "train.head_lr": 1e-3,
+        "model.head_bias": "prior",
+        "model.prefix.init_std": 0.5,
+        "model.pooling": "cls",
+    },
+    "ptv2": {
+        "model.prefix.shift_positions": True,
+        "model.prefix.dropout": 0.1,
+        "model.encoder_dropout": True,
+        "train.head_lr": None,
+        "model.head_bias": "zero",
+        "model.prefix.init_std": 0.02,
+        "model.pooling": "pooler",
+    },
+}
+
+
+def apply_recipe(cfg, name: str):
+    """A copy of a :class:`~htclib.experiment.RunConfig` with recipe ``name``'s fields set."""
+    if name not in RECIPES:
+        raise ValueError(f"recipe must be one of {sorted(RECIPES)}, got {name!r}")
+    out = copy.deepcopy(cfg)
+    for dotted, value in RECIPES[name].items():
+        *parents, attr = dotted.split(".")
+        obj = out
+        for p in parents:
+            obj = getattr(obj, p)
+        setattr(obj, attr, value)
+    out.model.recipe = name
+    return out

@@ -1,0 +1,77 @@
+"""The two recipes: P-tuning v2's choices and ours, field by field, and that the model obeys them."""
+
+import numpy as np
+import pytest
+import torch
+
+from htclib.experiment import RunConfig
+from htclib.hierarchy import Hierarchy
+from htclib.local import LocalSPP
+from htclib.models import GlobalSPP, ModelConfig
+from htclib.prefix import PrefixConfig, encode, expand_prefix
+from htclib.recipes import RECIPES, apply_recipe
+from tests.conftest import tiny_bert
+
+H = Hierarchy.from_paths([("a", "b"), ("a", "c"), ("d", "e")])
+
+
+def test_recipes_set_every_field_they_document():
+    base = RunConfig(model=ModelConfig(prefix=PrefixConfig(length=5)))
+    p = apply_recipe(base, "ptv2")
+    assert p.model.recipe == "ptv2" and base.model.recipe == "htclib"  # a copy, not in place
+    assert p.model.prefix.shift_positions and p.model.prefix.dropout == 0.1
+    assert p.model.encoder_dropout and p.train.head_lr is None and p.model.head_bias == "zero"
+    assert p.model.prefix.init_std == 0.02 and p.model.pooling == "pooler"
+    assert p.model.prefix.length == 5  # what a recipe does not name is kept
+    h = apply_recipe(p, "htclib")
+    assert h.to_dict() == {**base.to_dict()} and h.key() == base.key()
+    assert set(RECIPES["ptv2"]) == set(RECIPES["htclib"])
+    with pytest.raises(ValueError, match="recipe must be one of"):
+        apply_recipe(base, "p-tuning")
+
+
+def test_ptv2_model_trains_with_encoder_dropout_and_pooler(batch):
+    ids, mask = batch
+    cfg = apply_recipe(RunConfig(model=ModelConfig(prefix=PrefixConfig(length=3))), "ptv2").model
+    model = GlobalSPP(cfg, H, tiny_bert(pooler=True))
+    model.train()
+    assert model.encoder.training  # frozen weights, dropout on
+    a, b = model(ids, mask), model(ids, mask)
+    assert not torch.allclose(a, b)  # prefix dropout and encoder dropout: two draws differ
+    model.eval()
+    with torch.no_grad():
+        kv = expand_prefix(model.prefix(), 3)
+        pooled = encode(model.encoder, ids, mask, kv, shift_positions=True, pooling="pooler")
+        cls = encode(model.encoder, ids, mask, kv, shift_positions=True, pooling="cls")
+        torch.testing.assert_close(model(ids, mask), model.head(pooled))
+        assert not torch.allclose(pooled, cls)
+    model.head.init_bias("zero", np.zeros((1, H.n_labels)))
+    assert torch.count_nonzero(model.head.linear.bias) == 0
+
+
+def test_pooler_needs_a_pooler(batch):
+    ids, mask = batch
+    with pytest.raises(ValueError, match="add_pooling_layer=True"):
+        encode(tiny_bert(), ids, mask, pooling="pooler")
+
+
+def test_local_with_shifted_positions_equals_per_level_runs(batch):
+    # Rows with different prefix lengths share a batch; each row's text is numbered from its
+    # own level's P, exactly as a run of that level alone.
+    ids, mask = batch
+    cfg = ModelConfig(
+        method="local", level_lengths=[2, 5], prefix=PrefixConfig(shift_positions=True)
+    )
+    model = LocalSPP(cfg, H, tiny_bert()).eval()
+    with torch.no_grad():
+        full = model(ids, mask)
+        parts = [
+            head(encode(model.encoder, ids, mask, expand_prefix(p(), 3), shift_positions=True))
+            for p, head in zip(model.prefixes, model.heads, strict=True)
+        ]
+        unshifted = [
+            head(encode(model.encoder, ids, mask, expand_prefix(p(), 3)))
+            for p, head in zip(model.prefixes, model.heads, strict=True)
+        ]
+    torch.testing.assert_close(full, torch.cat(parts, 1), atol=1e-5, rtol=0)
+    assert not torch.allclose(full, torch.cat(unshifted, 1), atol=1e-4)
