@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,7 @@ def _record(name, data_cfg, ds, test_eval, extra, t0, key):
         "wall_seconds": time.perf_counter() - t0,
         "train_seconds": time.perf_counter() - t0,
         "history": [],
+        "config": {"data": asdict(data_cfg)},
         **extra,
     }
 

@@ -1,10 +1,36 @@
-"""The model config (one dataclass shared by models, local models, runs, CLI and tests)."""
+"""Config dataclasses shared by models, local models, runs, CLI and tests, and the stable
+cache key over them."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 
 from .prefix import PrefixConfig
+
+
+def prune_defaults(d: dict, defaults: dict) -> dict:
+    """``d`` without the entries equal to ``defaults`` (recursively, for nested configs)."""
+    out = {}
+    for k, v in d.items():
+        base = defaults.get(k, object()) if isinstance(defaults, dict) else object()
+        if isinstance(v, dict) and isinstance(base, dict):
+            sub = prune_defaults(v, base)
+            if sub:
+                out[k] = sub
+        elif v != base:
+            out[k] = v
+    return out
+
+
+def stable_key(d: dict, defaults: dict) -> str:
+    """A 12-hex hash of a config dict that ignores fields at their defaults: adding a new field
+    (with a default) to a config keeps every finished run's key, so cached and committed runs
+    stay valid across versions. Changing a default's *value* is therefore a semantic change to
+    make with care (it silently applies to cached runs)."""
+    blob = json.dumps(prune_defaults(d, defaults), sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 @dataclass
@@ -51,3 +77,28 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class DataConfig:
+    """Which data and how much of it (``None`` = the whole split)."""
+
+    name: str = "wos"
+    path: str | None = None
+    n_train: int | None = None
+    n_dev: int | None = None
+    n_test: int | None = None
+    split_seed: int = 0
+
+
+@dataclass
+class ContrastiveConfig:
+    """SimCSE pre-training of the prefix before BCE (:mod:`htclib.contrastive`)."""
+
+    epochs: int = 10
+    batch_size: int = 64
+    temperature: float = 0.1
+    lr: float = 1e-2
+    denominator: str = "simcse"
+    projection_dim: int = 256
+    max_steps: int | None = None

@@ -7,8 +7,6 @@ and an interrupted run resumes from its last epoch checkpoint.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -17,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .configs import ContrastiveConfig, DataConfig, stable_key
 from .data import HTCDataset, load, single_path
 from .hierarchy import Hierarchy
 from .io import atomic_write_json, ensure_writable_dir, read_json
@@ -32,31 +31,6 @@ from .metrics import (
 from .models import ModelConfig
 from .records import save_predictions
 from .train import TrainConfig
-
-
-@dataclass
-class DataConfig:
-    """Which data and how much of it (``None`` = the whole split)."""
-
-    name: str = "wos"
-    path: str | None = None
-    n_train: int | None = None
-    n_dev: int | None = None
-    n_test: int | None = None
-    split_seed: int = 0
-
-
-@dataclass
-class ContrastiveConfig:
-    """SimCSE pre-training of the prefix before BCE (:mod:`htclib.contrastive`)."""
-
-    epochs: int = 10
-    batch_size: int = 64
-    temperature: float = 0.1
-    lr: float = 1e-2
-    denominator: str = "simcse"
-    projection_dim: int = 256
-    max_steps: int | None = None
 
 
 @dataclass
@@ -83,10 +57,14 @@ class RunConfig:
         return asdict(self)
 
     def key(self) -> str:
-        """Hash of everything but the display name (same config -> same results folder)."""
+        """Hash of everything but the display name (same config -> same results folder);
+        fields at their defaults are left out (:func:`htclib.configs.stable_key`)."""
         d = self.to_dict()
         d.pop("name")
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+        defaults = RunConfig().to_dict()
+        # contrastive defaults to None: compare a CL config with ContrastiveConfig()'s fields
+        defaults["contrastive"] = asdict(ContrastiveConfig())
+        return stable_key(d, defaults)
 
 
 _DATA_CACHE: dict[tuple, HTCDataset] = {}

@@ -14,8 +14,6 @@ CL -> BCE recipe, level by level) before its BCE stage; the level keys then incl
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .configs import ModelConfig
+from .configs import ContrastiveConfig, DataConfig, ModelConfig, stable_key
 from .encoders import freeze
 from .heads import ClassifierHead
 from .hierarchy import Hierarchy
@@ -174,10 +172,26 @@ def level_key(run_cfg, level: int, hierarchy: Hierarchy) -> str:
         "lengths": m.level_lengths[: level + 1],
         "transfer": m.transfer if level > 0 else None,
         "labels": hierarchy.fingerprint(),
+        "model": {k: getattr(m, k) for k in ("pooling", "encoder_dropout", "head_bias")},
     }
     if run_cfg.contrastive is not None:  # only then, so keys of plain local runs stay stable
         blob["contrastive"] = asdict(run_cfg.contrastive)
-    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
+    defaults = level_key_defaults()
+    return stable_key(blob, defaults)
+
+
+def level_key_defaults() -> dict:
+    """The level-key fields at their defaults (left out of the key, as for run keys)."""
+    from .train import TrainConfig
+
+    m = ModelConfig()
+    return {
+        "data": asdict(DataConfig()),
+        "train": asdict(TrainConfig()),
+        "prefix": asdict(m.prefix),
+        "contrastive": asdict(ContrastiveConfig()),
+        "model": {k: getattr(m, k) for k in ("pooling", "encoder_dropout", "head_bias")},
+    }
 
 
 def fit_local(cfg, ds, encoder, tok, splits, ys, folder, resume=True, progress=True, force=False):

@@ -2,7 +2,7 @@
 
 Every finished run (model or baseline) leaves ``result.json`` under
 ``results/<profile>/runs/<key>/``; :func:`collect` reads them all into one DataFrame,
-:func:`write_tables` writes ``results.csv`` and ``results.md``.
+:func:`htclib.report.write_tables` writes ``results.csv`` and ``results.md``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from .io import atomic_write_text, ensure_writable_dir, read_json
-from .metrics import HEADLINE, MACRO_CONVENTION
 
 METHOD_ORDER = ["tfidf-lr", "hiclass", "linear-probe", "cls", "spp", "spp+cl", "local", "local+cl"]
 
@@ -113,6 +112,15 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
                 "contrastive": r.get("contrastive", ""),
                 "prefix": r.get("prefix_length", "-"),
                 "seed": r.get("seed", 0),
+                "recipe": r.get("config", {}).get("model", {}).get("recipe", "htclib")
+                if r["method"] in ("cls", "spp", "local")
+                else "",
+                "cl_lr": (r.get("config", {}).get("contrastive") or {}).get("lr", np.nan),
+                # None: the whole training split; a number: a training-size curve run
+                "train_subset": r.get("config", {}).get("data", {}).get("n_train"),
+                "stopped": r.get("stopped")
+                or ",".join(str(lv.get("stopped")) for lv in r.get("levels", []))
+                or "",
                 "decoding": dec,
                 # headline: the paper's metric (macro over every label, absent ones 0)
                 "micro_f1": 100 * t[f"{dec}/micro_f1"],
@@ -147,13 +155,24 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std over seeds per (dataset, method, variant, prefix), the paper's numbers beside."""
     if df.empty:
         return df
-    keys = ["dataset", "method", "variant", "contrastive", "prefix"]
+    if "train_subset" in df:  # the training-size curve has its own table
+        df = df[df.train_subset.isna()]
+    df = df.assign(
+        recipe=df.get("recipe", pd.Series("", index=df.index)).fillna(""),
+        cl_lr=df.get("cl_lr", pd.Series(np.nan, index=df.index)).map(
+            lambda x: "" if pd.isna(x) else f"{x:g}"
+        ),
+        capped=df.get("stopped", pd.Series("", index=df.index))
+        .fillna("")
+        .str.contains("max_epochs"),
+    )
+    keys = ["dataset", "method", "variant", "contrastive", "cl_lr", "recipe", "prefix"]
     order = {m: i for i, m in enumerate(METHOD_ORDER)}
     df = df.assign(
         _order=df.method.map(lambda m: order.get(m, len(order))),
         _p=pd.to_numeric(df.prefix.str.split("/").str[-1], errors="coerce").fillna(0),
     )
-    df = df.sort_values(["dataset", "_order", "variant", "contrastive", "_p"])
+    df = df.sort_values(["dataset", "_order", "variant", "contrastive", "cl_lr", "recipe", "_p"])
     g = df.groupby(keys, dropna=False, sort=False)
     out = g.agg(
         micro=("micro_f1", "mean"),
@@ -166,6 +185,8 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
         params_pct=("params_pct", "mean"),
         train_s=("train_s", "mean"),
         seeds=("seed", "nunique"),
+        epochs=("epochs", "mean"),
+        capped=("capped", "sum"),
         decoding=("decoding", "first"),
     ).reset_index()
 
@@ -196,6 +217,9 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     ]
     out["params %"] = out.params_pct.map(lambda x: "" if np.isnan(x) else f"{x:.2f}")
     out["train s"] = out.train_s.map(lambda x: "" if np.isnan(x) else f"{x:.0f}")
+    out["epochs (capped)"] = [
+        "" if not e else f"{e:.1f} ({int(c)})" for e, c in zip(out.epochs, out.capped, strict=True)
+    ]
     return out[
         keys
         + [
@@ -205,35 +229,46 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
             "ours: best path / top-down Mi/Ma",
             "params %",
             "train s",
+            "epochs (capped)",
             "seeds",
             "decoding",
         ]
     ]
 
 
-def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path]:
-    """``results.csv`` (every run) and ``results.md`` (summary, paper beside) for a profile."""
-    results_dir = Path(results_dir)
-    df = to_frame(load_records(results_dir))
-    csv = results_dir / "results.csv"
-    atomic_write_text(csv, df.to_csv(index=False))
-    md = results_dir / "results.md"
-    summ = summary_table(df)
-    lines = [
-        f"# Results: profile `{profile}`",
-        "",
-        f"Test split. Mi-F1 / Ma-F1: the {HEADLINE} (decoding `headline`; rows marked "
-        "`best_path`/`topdown` are older records without it). "
-        f"Our additions: best path (single-path data) or top-down consistent thresholding, "
-        f"with {MACRO_CONVENTION}. "
-        "'paper' = the paper's BERT-base numbers on the full data sets (not comparable in scale). "
-        "params % = trained parameters / (encoder + head).",
-        "",
+def curve_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Headline F1 against training-set size: mean ± std over seeds per (dataset, method, size).
+
+    The curve's rows (``train_subset`` set) and the matching whole-split rows of the same
+    methods (global SPP and local at the curve's prefix lengths, CLS, the baselines)."""
+    if df.empty or "train_subset" not in df or df.train_subset.notna().sum() == 0:
+        return pd.DataFrame()
+    curve = df[df.train_subset.notna()]
+    sets = set(curve.dataset)
+    kinds = set(zip(curve.method, curve.variant, curve.prefix, strict=True))
+    full = df[
+        df.train_subset.isna()
+        & df.dataset.isin(sets)
+        & [(m, v, p) in kinds for m, v, p in zip(df.method, df.variant, df.prefix, strict=True)]
+        & (df.get("recipe", "").isin(["htclib", ""]) if "recipe" in df else True)
+        & (df.contrastive == "")
     ]
-    for ds in summ["dataset"].unique() if not summ.empty else []:
-        lines += [f"## {ds}", "", _markdown(summ[summ.dataset == ds].drop(columns="dataset")), ""]
-    atomic_write_text(md, "\n".join(lines) + "\n")
-    return {"csv": csv, "md": md}
+    d = pd.concat([curve, full])
+    d = d.assign(
+        model=[
+            " ".join(x for x in (m, v, "" if p == "-" else f"P{p}") if x)
+            for m, v, p in zip(d.method, d.variant, d.prefix, strict=True)
+        ]
+    )
+    g = d.groupby(["dataset", "model", "n_train"], sort=True)
+    out = g.agg(
+        micro=("micro_f1", "mean"),
+        micro_sd=("micro_f1", "std"),
+        macro=("macro_f1", "mean"),
+        macro_sd=("macro_f1", "std"),
+        seeds=("seed", "nunique"),
+    ).reset_index()
+    return out
 
 
 def _markdown(df: pd.DataFrame) -> str:

@@ -43,7 +43,7 @@ def main(argv=None) -> int:
     import papermill as pm
 
     from .io import ensure_writable_dir
-    from .results import write_tables
+    from .report import write_tables
 
     args = parse_args(argv)
     profile = get_profile(args.profile)

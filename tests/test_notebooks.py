@@ -65,9 +65,8 @@ def test_profile_subsets_and_plans():
     assert profiles.data_config("cpu", "dbpedia").n_train == 1000
     assert profiles.data_config("cpu", "wos").n_train is None
     names = [c.name for c in profiles.plan("cpu", "04", "wos")]
-    assert len(names) == 6 and any("copy-10-30" in n for n in names)
-    assert [c.contrastive.denominator for c in profiles.plan("cpu", "05", "wos")] == [
-        "simcse",
-        "paper",
-    ]
+    assert len(names) == 18 and any("copy-10-30/s2" in n for n in names)  # 3 seeds
+    assert {c.contrastive.denominator for c in profiles.plan("cpu", "05", "wos")} == {"simcse"}
     assert profiles.plan("cpu", "01", "wos") == []
+    curve = profiles.plan("cpu", "06", "wos")
+    assert {c.data.n_train for c in curve} == {64, 160, 320} and len(curve) == 27

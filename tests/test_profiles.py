@@ -22,11 +22,43 @@ def test_cl_twins_share_keys_with_the_bce_only_runs():
 
 def test_cpu_profile_choices():
     cpu = P.get_profile("cpu")
-    assert [c.contrastive.denominator for c in P.cl_runs(cpu, "wos")] == ["simcse", "paper"]
-    assert [c.contrastive.denominator for c in P.cl_runs(cpu, "amazon3")] == ["simcse"]
+    cl = P.cl_runs(cpu, "wos")
+    # 3 seeds at the collapse-free lr, and the paper's 1e-2 as its own labelled row
+    assert sorted({(c.contrastive.lr, c.name.split("/")[1]) for c in cl}) == [
+        (0.001, "spp-P30-cl-simcse"),
+        (0.01, "spp-P30-cl-simcse-lr0.01"),
+    ]
+    assert len(cl) == 6 and {c.train.seed for c in cl} == {0, 1, 2}
     wos, am = P.plan(cpu, "03", "wos")[0], P.plan(cpu, "03", "amazon3")[0]
     assert wos.train.bf16 and not am.train.bf16  # bf16 only for the 128-token data
-    assert am.data.n_train == 1600 and am.data.n_test is None
+    assert am.data.n_train is None and wos.train.patience >= 4 and wos.train.max_epochs >= 40
+    recipes = [c for c in P.plan(cpu, "03", "wos") if c.model.recipe == "ptv2"]
+    assert len(recipes) == 3 and all(c.model.pooling == "pooler" for c in recipes)
+    assert P.plan(cpu, "03", "amazon3") and not any(
+        c.model.recipe == "ptv2" for c in P.plan(cpu, "03", "amazon3")
+    )
+
+
+def test_keys_ignore_fields_at_their_default():
+    from dataclasses import asdict
+
+    from htclib.configs import prune_defaults, stable_key
+
+    cfg = P.plan("cpu", "03", "wos")[0]
+    d = cfg.to_dict()
+    d.pop("name")
+    # a config gaining a new field at its default keeps its key
+    grown = {**d, "train": {**d["train"], "new_option": None}}
+    defaults = {
+        **type(cfg)().to_dict(),
+        "train": {**asdict(cfg.train.__class__()), "new_option": None},
+    }
+    assert stable_key(grown, defaults) == stable_key(d, defaults)
+    assert prune_defaults({"a": 1, "b": {"c": 2, "d": 3}}, {"a": 1, "b": {"c": 2}}) == {
+        "b": {"d": 3}
+    }
+    other = P.plan("cpu", "03", "wos")[1]
+    assert other.key() != cfg.key()
 
 
 def test_unknown_profile_is_named():

@@ -1,0 +1,158 @@
+"""The paper's claims, each tested on a profile's committed records with a paired bootstrap.
+
+Every claim compares two rows of the results table ("A beats B"); the rows are found by
+their labels in the records (method, variant, prefix lengths, contrastive stage, recipe,
+training size), their seeds pooled (:mod:`htclib.stats`). A claim whose rows are not (yet)
+in the records is listed as ``missing``, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .records import load_predictions
+from .results import load_records, method_label
+from .stats import paired_bootstrap
+
+
+@dataclass(frozen=True)
+class Row:
+    """Which runs form one side of a comparison (``None`` = any)."""
+
+    method: str
+    variant: str = ""
+    prefix: str | None = None
+    cl_lr: float | None = None
+    recipe: str = "htclib"
+
+    def matches(self, r: dict) -> bool:
+        cfg = r.get("config", {})
+        model = cfg.get("model", {})
+        cl = cfg.get("contrastive") or {}
+        if method_label(r) != self.method or r.get("variant", "") != self.variant:
+            return False
+        if self.prefix is not None and str(r.get("prefix_length")) != self.prefix:
+            return False
+        if self.cl_lr is not None and cl.get("lr") != self.cl_lr:
+            return False
+        if cfg.get("data", {}).get("n_train") is not None:
+            return False  # training-size curve runs are not the main rows
+        return model.get("recipe", "htclib") == self.recipe or r["method"] not in (
+            "cls",
+            "spp",
+            "local",
+        )
+
+    def label(self) -> str:
+        parts = [self.method, self.variant, self.prefix or ""]
+        if self.cl_lr is not None:
+            parts.append(f"CL lr {self.cl_lr:g}")
+        if self.recipe != "htclib":
+            parts.append(self.recipe)
+        return " ".join(p for p in parts if p and p != "-")
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str
+    a: Row
+    b: Row
+    datasets: tuple[str, ...] | None = None  # None: every data set with both rows
+
+
+def paper_claims(global_p: str = "30", local_short: str = "10/20", local_long: str = "10/30"):
+    """The paper's claims (and SPP vs the linear probe), as comparisons of table rows."""
+    spp = Row("spp", prefix=global_p)
+    out = [
+        Claim("SPP >= CLS-tuning at < 1% of the parameters", spp, Row("cls", prefix="-")),
+        Claim("SPP beats the frozen-encoder linear probe", spp, Row("linear-probe")),
+        Claim(
+            "CL -> BCE beats BCE (global, collapse-free CL lr 1e-3)",
+            Row("spp+cl", prefix=global_p, cl_lr=1e-3),
+            spp,
+        ),
+        Claim(
+            "CL -> BCE beats BCE (global, the paper's CL lr 1e-2)",
+            Row("spp+cl", prefix=global_p, cl_lr=1e-2),
+            spp,
+        ),
+        Claim(
+            "P-tuning v2 recipe vs ours (global SPP)",
+            Row("spp", prefix=global_p, recipe="ptv2"),
+            spp,
+        ),
+    ]
+    for lengths in (local_short, "10/20/30"):
+        copy, tr, non = (Row("local", v, lengths) for v in ("copy", "transform", "non"))
+        out += [
+            Claim(f"local copy > transform ({lengths})", copy, tr),
+            Claim(f"local transform > non ({lengths})", tr, non),
+        ]
+    out.append(
+        Claim(
+            f"a longer lower prefix helps (copy {local_long} vs {local_short})",
+            Row("local", "copy", local_long),
+            Row("local", "copy", local_short),
+        )
+    )
+    return out
+
+
+def _preds(results_dir: Path, records: list[dict], row: Row, dataset: str):
+    runs = [r for r in records if r["dataset"] == dataset and row.matches(r)]
+    out = []
+    for r in sorted(runs, key=lambda r: r.get("seed", 0)):
+        p = load_predictions(Path(results_dir) / "runs" / r["key"])
+        if p is not None and "headline" in p["pred"]:
+            out.append(p)
+    return out
+
+
+def claims_table(
+    results_dir: str | os.PathLike, claims: list[Claim] | None = None, n_resamples: int = 2000
+) -> pd.DataFrame:
+    """One row per (claim, data set, metric): A - B in points, 95% interval, verdict."""
+    records = load_records(results_dir)
+    datasets = sorted({r["dataset"] for r in records})
+    rows = []
+    for claim in claims or paper_claims():
+        for ds in claim.datasets or datasets:
+            pa = _preds(results_dir, records, claim.a, ds)
+            pb = _preds(results_dir, records, claim.b, ds)
+            base = {"claim": claim.text, "dataset": ds, "A": claim.a.label(), "B": claim.b.label()}
+            if not pa or not pb:
+                if pa or pb:  # one side ran: say the other is missing
+                    rows.append(
+                        {**base, "metric": "", "verdict": "missing: " + ("B" if pa else "A")}
+                    )
+                continue
+            gold = pa[0]["gold"]
+            if any(p["gold"].shape != gold.shape or (p["gold"] != gold).any() for p in pa + pb):
+                rows.append(
+                    {**base, "metric": "", "verdict": "not comparable: different test sets"}
+                )
+                continue
+            for metric in ("micro", "macro"):
+                c = paired_bootstrap(
+                    gold,
+                    [p["pred"]["headline"] for p in pa],
+                    [p["pred"]["headline"] for p in pb],
+                    metric,
+                    n_resamples,
+                )
+                rows.append(
+                    {
+                        **base,
+                        "metric": f"{'Mi' if metric == 'micro' else 'Ma'}-F1",
+                        "A - B": round(c.diff, 2),
+                        "95% CI": f"[{c.low:.2f}, {c.high:.2f}]",
+                        "seeds A/B": f"{c.seeds_a}/{c.seeds_b}",
+                        "test texts": c.n_texts,
+                        "verdict": c.verdict,
+                    }
+                )
+    return pd.DataFrame(rows)

@@ -1,0 +1,91 @@
+"""Train a profile's whole grid without the notebooks: ``python -m htclib.grid --profile cpu``.
+
+The notebooks make the same runs (same configs, same cache keys), so once the grid has run
+they only read records and draw. Order: the classical baselines first (minutes), then every
+neural config of seed 0, then seed 1, ...: an interrupted grid has the most claims covered
+by at least one seed, and a rerun skips every finished run (``--force`` retrains). Each run's
+small records land in ``results/<profile>/runs/<key>/`` as it finishes (commit them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .profiles import NOTEBOOKS, PROFILES, curve_data, data_config, get_profile, plan
+
+BASELINES = ("tfidf-lr", "linear-probe", "hiclass")
+CURVE_BASELINES = ("tfidf-lr", "linear-probe")
+
+
+def grid(profile_name: str, datasets: list[str] | None = None, notebooks: list[str] | None = None):
+    """``(baselines, configs)``: the baseline jobs ``(name, DataConfig)`` and the run configs in
+    training order."""
+    p = get_profile(profile_name)
+    datasets = datasets or p.datasets
+    nbs = [nb[:2] for nb in NOTEBOOKS if not notebooks or nb[:2] in {n[:2] for n in notebooks}]
+    baselines = []
+    if "02" in nbs:
+        baselines += [(b, data_config(p, d)) for d in datasets for b in BASELINES]
+    if "06" in nbs:
+        baselines += [(b, dc) for d in datasets for dc in curve_data(p, d) for b in CURVE_BASELINES]
+    configs = [c for d in datasets for nb in nbs for c in plan(p, nb, d)]
+    if "05" in nbs:  # the BCE-only twins CL runs are compared with
+        from .profiles import twin
+
+        configs += [twin(c) for c in configs if c.contrastive is not None]
+    seen, ordered = set(), []
+    # main runs of every seed before the training-size curve
+    for c in sorted(configs, key=lambda c: ("pct/" in c.name, c.train.seed)):
+        if c.key() not in seen:
+            seen.add(c.key())
+            ordered.append(c)
+    return baselines, ordered
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m htclib.grid", description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
+    ap.add_argument("--dataset", action="append", help="data set(s) (default: the profile's)")
+    ap.add_argument("--only", action="append", help="notebook number(s) whose runs to train")
+    ap.add_argument("--force", action="store_true", help="retrain runs that already finished")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent))
+    ap.add_argument("--dry-run", action="store_true", help="list the runs and exit")
+    args = ap.parse_args(argv)
+
+    from .baselines import run_baseline
+    from .experiment import run
+    from .io import ensure_writable_dir
+    from .report import write_tables
+
+    p = get_profile(args.profile)
+    baselines, configs = grid(args.profile, args.dataset, args.only)
+    if args.dry_run:
+        for b, dc in baselines:
+            print(f"baseline {b} {dc.name} n_train={dc.n_train}")
+        for c in configs:
+            print(c.name, c.key())
+        return 0
+    results = ensure_writable_dir(Path(args.out) / "results" / p.name)
+    t_all = time.perf_counter()
+    for b, dc in baselines:
+        run_baseline(b, dc, results, p.encoder, p.max_len(dc.name), force=args.force)
+    for i, cfg in enumerate(configs, start=1):
+        t0 = time.perf_counter()
+        rec = run(cfg, results, force=args.force, progress=False)
+        print(
+            f"[grid {i}/{len(configs)}] {cfg.name}: headline "
+            f"{100 * rec['test'].get('headline/micro_f1', float('nan')):.2f} / "
+            f"{100 * rec['test'].get('headline/macro_f1', float('nan')):.2f}, "
+            f"{time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
+    write_tables(results, p.name)
+    print(f"[grid] done in {time.perf_counter() - t_all:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Paired bootstrap intervals and verdicts, and the claims table over run records."""
+
+import json
+
+import numpy as np
+import pytest
+
+from htclib import metrics, stats
+from htclib.claims import Claim, Row, claims_table
+from htclib.records import load_predictions, save_predictions
+
+
+def _data(n=200, labels=6, seed=0):
+    rng = np.random.default_rng(seed)
+    gold = rng.random((n, labels)) < 0.3
+    good = gold.copy()
+    flip = rng.random((n, labels)) < 0.05
+    good[flip] = ~good[flip]
+    bad = rng.random((n, labels)) < 0.3
+    return gold, good, bad
+
+
+def test_f1s_agree_with_the_headline_metric():
+    gold, good, _ = _data()
+    mi, ma = stats.f1s(gold, good)
+    h = metrics.headline_of_labels(gold.astype(int), good.astype(int))  # sklearn inside
+    assert mi == pytest.approx(h["micro_f1"]) and ma == pytest.approx(h["macro_f1"])
+    # a label never in gold and never predicted counts 0 in macro
+    g2, p2 = (
+        np.hstack([gold, np.zeros((len(gold), 1), bool)]),
+        np.hstack([good, np.zeros((len(gold), 1), bool)]),
+    )
+    assert stats.f1s(g2, p2)[1] == pytest.approx(ma * 6 / 7)
+
+
+def test_verdicts():
+    gold, good, bad = _data()
+    c = stats.paired_bootstrap(gold, [good], [bad], n_resamples=300)
+    assert c.verdict == stats.HOLDS and c.low > 0 and c.diff > 30
+    r = stats.paired_bootstrap(gold, [bad], [good, good], "macro", n_resamples=300)
+    assert r.verdict == stats.REVERSED and r.high < 0 and r.seeds_b == 2
+    same = stats.paired_bootstrap(gold, [good], [good.copy()], n_resamples=300)
+    assert same.diff == 0 and same.verdict == stats.UNRESOLVED
+    with pytest.raises(ValueError, match="at least one seed"):
+        stats.paired_bootstrap(gold, [], [good])
+
+
+def _record(folder, method, prefix, seed, gold, pred, key):
+    d = folder / "runs" / key
+    d.mkdir(parents=True)
+    rec = {
+        "key": key, "name": f"wos/{method}/s{seed}", "dataset": "wos", "method": method,
+        "variant": "", "prefix_length": prefix, "contrastive": "", "seed": seed,
+        "test": {"headline/micro_f1": 0.5, "headline/macro_f1": 0.4},
+        "config": {"model": {"recipe": "htclib"}, "data": {"n_train": None}},
+    }  # fmt: skip
+    (d / "result.json").write_text(json.dumps(rec))
+    save_predictions(d, gold.astype(int), {"headline": pred.astype(int)})
+
+
+def test_claims_table_from_records(tmp_path):
+    gold, good, bad = _data()
+    for s in range(2):
+        _record(tmp_path, "spp", "30", s, gold, good, f"spp{s}")
+        _record(tmp_path, "cls", "-", s, gold, bad, f"cls{s}")
+    assert (load_predictions(tmp_path / "runs" / "spp0")["pred"]["headline"] == good).all()
+    claims = [
+        Claim("SPP >= CLS", Row("spp", prefix="30"), Row("cls", prefix="-")),
+        Claim("copy > non", Row("local", "copy", "10/20"), Row("local", "non", "10/20")),
+        Claim("SPP vs probe", Row("spp", prefix="30"), Row("linear-probe")),
+    ]
+    t = claims_table(tmp_path, claims, n_resamples=200)
+    held = t[t.claim == "SPP >= CLS"]
+    assert list(held.metric) == ["Mi-F1", "Ma-F1"] and set(held.verdict) == {stats.HOLDS}
+    assert set(held["seeds A/B"]) == {"2/2"}
+    assert "copy > non" not in set(t.claim)  # neither side ran: nothing to say
+    assert t[t.claim == "SPP vs probe"].verdict.tolist() == ["missing: B"]
