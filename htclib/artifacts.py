@@ -26,8 +26,11 @@ class ArtifactMismatchError(ValueError):
     """An artifact does not fit the encoder or label set it is loaded onto."""
 
 
-def save_artifact(model: HTCModel, folder: str | os.PathLike) -> Path:
-    """Write ``model``'s trained tensors and identity to ``folder``; returns the folder."""
+def save_artifact(model: HTCModel, folder: str | os.PathLike, serving: dict | None = None) -> Path:
+    """Write ``model``'s trained tensors and identity to ``folder``; returns the folder.
+
+    ``serving``: how to use it (``max_length``, ``multi_path``, ``bf16``), read back by
+    :func:`htclib.predict.load_predictor`."""
     folder = ensure_writable_dir(folder)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.trainable_state().items()}
     tmp = folder / ".weights.safetensors.tmp"
@@ -42,6 +45,7 @@ def save_artifact(model: HTCModel, folder: str | os.PathLike) -> Path:
             "hierarchy_fingerprint": model.hierarchy.fingerprint(),
             "encoder": getattr(model.encoder.config, "htclib_name", model.cfg.encoder),
             "encoder_fingerprint": encoder_fingerprint(model.encoder),
+            "serving": serving or {},
         },
     )
     write_manifest(folder, ["weights.safetensors", "config.json"])
@@ -50,6 +54,15 @@ def save_artifact(model: HTCModel, folder: str | os.PathLike) -> Path:
 
 def artifact_bytes(folder: str | os.PathLike) -> int:
     return (Path(folder) / "weights.safetensors").stat().st_size
+
+
+def artifact_meta(folder: str | os.PathLike) -> dict:
+    """The verified ``config.json`` of an artifact (model config, labels, encoder, serving)."""
+    folder = Path(folder)
+    if not (folder / "config.json").exists():
+        raise FileNotFoundError(f"{folder} is not an htclib artifact (no config.json)")
+    verify_manifest(folder)
+    return read_json(folder / "config.json")
 
 
 def load_artifact(
@@ -63,10 +76,7 @@ def load_artifact(
     ones the artifact was trained with, and ``CorruptFileError`` when a file was damaged.
     """
     folder = Path(folder)
-    if not (folder / "config.json").exists():
-        raise FileNotFoundError(f"{folder} is not an htclib artifact (no config.json)")
-    verify_manifest(folder)
-    meta = read_json(folder / "config.json")
+    meta = artifact_meta(folder)
     cfg = ModelConfig(**meta["model"])
     saved_h = Hierarchy.from_json(meta["hierarchy"])
     if hierarchy is not None and hierarchy.fingerprint() != meta["hierarchy_fingerprint"]:

@@ -33,6 +33,8 @@ from .hierarchy import Hierarchy, HierarchyError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_NAMES = ("wos", "dbpedia", "amazon3")
+#: data shipped inside the package (the WoS 1,000-row sample, CC BY 4.0, SOURCE.md beside it)
+BUNDLED = Path(__file__).resolve().parent / "resources"
 WOS_URL = "https://data.mendeley.com/public-files/datasets/9rw3vkcfy4/files/c9ea673d-5542-44c0-ab7b-f1311f7d61df/file_downloaded"
 
 
@@ -147,6 +149,8 @@ def candidate_dirs(name: str) -> list[Path]:
     if env:
         out += [Path(env) / name, Path(env)]
     out += [REPO_ROOT.parent / "shared" / "data" / name, REPO_ROOT / "data" / name]
+    if (BUNDLED / name).is_dir():  # last: the demo runs on a bare machine
+        out.append(BUNDLED / name)
     return out
 
 
@@ -186,13 +190,15 @@ def _wos_table(d: Path) -> Path | None:
     """The WoS Meta-data table in folder ``d`` (Data.txt / a tsv export / Data.xlsx), if any."""
     from .wos import is_wos_table
 
-    cands = sorted(d.glob("*.txt")) + sorted(d.glob("*.tsv")) + sorted(d.glob("*.xlsx"))
+    cands = [f for pat in ("*.txt", "*.tsv", "*.tsv.gz", "*.xlsx") for f in sorted(d.glob(pat))]
     return next((f for f in cands if f.is_file() and is_wos_table(f)), None)
 
 
 # ---- reading -------------------------------------------------------------------------------
 def _read_lines(file: Path) -> list[str]:
     raw = file.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):  # the UTF-8 BOM Excel and many Windows tools write
+        raw = raw[3:]
     if not raw.strip():
         raise DataError(f"{file}: file is empty")
     lines = raw.split(b"\n")
@@ -286,29 +292,56 @@ def split_indices(
     seed: int = 0,
     test_size: float = 0.2,
     dev_size: float = 0.2,
+    where: str = "data",
 ) -> tuple[list[int], list[int], list[int]]:
     """Deterministic train/dev/test indices: test first, then dev from the remainder.
 
     Defaults give 64/16/20, the proportions of the WoS standard split. ``strata`` (e.g. the
     top-level label) stratifies both cuts; classes with fewer than 2 members on a cut are
-    pooled into one stratum so stratification never fails.
+    pooled into one stratum. Too little data for a split, or more top-level labels than a
+    stratified test split can hold, is a :class:`DataError` saying how many texts there are,
+    how many are needed and which label is too small (``where`` names the source).
     """
+    import math
+
     from sklearn.model_selection import train_test_split
 
+    n_test = math.ceil(test_size * n)
+    n_dev = math.ceil(dev_size * (n - n_test))
+    if n - n_test - n_dev < 1:
+        raise DataError(
+            f"{where}: {n} text(s); a train/dev/test split ({1 - test_size:.0%} then "
+            f"{1 - dev_size:.0%} of the rest for training) needs at least 3 texts, one per split "
+            "(more to learn anything). Add texts or give train.jsonl, dev.jsonl and test.jsonl."
+        )
     idx = np.arange(n)
 
-    def cut(ids, size):
+    def cut(ids, size, part):
         s = None
         if strata is not None:
             lab = np.array([strata[i] for i in ids], dtype=object)
             counts = Counter(lab)
             s = np.array([x if counts[x] >= 2 else "<rare>" for x in lab], dtype=object)
+            k, need = len(set(s)), math.ceil(size * len(ids))
             if Counter(s).most_common()[-1][1] < 2:
                 s = None
+            elif need < k or len(ids) - need < k:
+                small = min(counts, key=lambda x: (counts[x], str(x)))
+                of = (
+                    f"{n} texts"
+                    if part == "test"
+                    else f"the {len(ids)} texts left after the test cut"
+                )
+                raise DataError(
+                    f"{where}: {of}, {k} top-level label groups: a stratified "
+                    f"{part} cut of {need} texts cannot hold one of each (the smallest "
+                    f"top-level label is {small!r} with {counts[small]} text(s)). Add texts "
+                    f"(about {math.ceil(k / size)} or more) or give train/dev/test.jsonl."
+                )
         return train_test_split(ids, test_size=size, random_state=seed, stratify=s)
 
-    rest, test = cut(idx, test_size)
-    train, dev = cut(rest, dev_size)
+    rest, test = cut(idx, test_size, "test")
+    train, dev = cut(rest, dev_size, "dev")
     return sorted(train.tolist()), sorted(dev.tolist()), sorted(test.tolist())
 
 
@@ -387,15 +420,27 @@ def load(
                 f"{where}: expected train/dev/test.jsonl, all.jsonl, one *.jsonl, "
                 f"WoS X.txt/YL1.txt/YL2.txt or one CSV with level_cols=...; found {sorted(files)}"
             )
-        ids = split_indices(len(full), strata=[p[0][0] for p in full.paths], seed=seed)
-        parts = [full.take(i) for i in ids]
+        parts = split_full(full, seed, str(where))
         notes.append(f"split 64/16/20 stratified by top level, seed {seed}")
+    return assemble(name, parts, str(where), notes, keying)
+
+
+def split_full(full: Split, seed: int = 0, where: str = "data") -> list[Split]:
+    """``[train, dev, test]`` of one unsplit :class:`Split` (64/16/20, stratified by top level)."""
+    ids = split_indices(len(full), strata=[p[0][0] for p in full.paths], seed=seed, where=where)
+    return [full.take(i) for i in ids]
+
+
+def assemble(
+    name: str, parts: Sequence[Split], where: str, notes: list[str], keying: str = "path"
+) -> HTCDataset:
+    """An :class:`HTCDataset` from its three splits, the hierarchy built from all their paths."""
     all_paths = [p for s in parts for ps in s.paths for p in ps]
     try:
         hierarchy = Hierarchy.from_paths(all_paths, keying=keying)
     except HierarchyError as e:
         raise DataError(f"{where}: {e}") from None
-    return HTCDataset(name, *parts, hierarchy=hierarchy, source=str(where), notes=notes)
+    return HTCDataset(name, *parts, hierarchy=hierarchy, source=where, notes=notes)
 
 
 def _is_wos_file(f: Path) -> bool:

@@ -205,7 +205,11 @@ def run(
     )
     np.save(folder / "test_probs.npy", test_probs.astype(np.float32))
     save_predictions(folder, ys["test"], compact_predictions(test_probs, h, multi))
-    art = save_artifact(model, folder / "artifact")
+    art = save_artifact(
+        model,
+        folder / "artifact",
+        {"max_length": cfg.train.max_length, "multi_path": multi, "bf16": cfg.train.bf16},
+    )
     result = {
         "name": cfg.name,
         "key": cfg.key(),

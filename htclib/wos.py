@@ -67,19 +67,28 @@ def is_wos_table(file: str | os.PathLike) -> bool:
     file = Path(file)
     if file.suffix == ".xlsx":
         return file.name.lower().startswith("data")
-    if file.suffix not in (".txt", ".tsv"):
+    suffixes = file.suffixes[-2:] if file.suffix == ".gz" else file.suffixes[-1:]
+    if not suffixes or suffixes[0] not in (".txt", ".tsv"):
         return False
-    with open(file, "rb") as f:
+    with _open(file) as f:
         head = f.readline().decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
     return tuple(c.strip() for c in head.split("\t")) == WOS_COLUMNS
 
 
+def _open(file: Path):
+    import gzip
+
+    return gzip.open(file, "rb") if file.suffix == ".gz" else open(file, "rb")
+
+
 def read_wos_table(file: str | os.PathLike) -> list[WosRow]:
-    """Rows of ``Data.txt`` (or a tsv export of it) or ``Data.xlsx``, in file order."""
+    """Rows of ``Data.txt`` (or a tsv export of it, gzipped or not) or ``Data.xlsx``, in file
+    order."""
     file = Path(file)
     if file.suffix == ".xlsx":
         return _read_xlsx(file)
-    raw = file.read_bytes()
+    with _open(file) as f:
+        raw = f.read()
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     lines = raw.split(b"\n")

@@ -1,6 +1,8 @@
 """Shared fixtures: tiny random BERTs and hand-written hierarchies."""
 
+import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,3 +97,23 @@ def toy_texts(n: int, seed: int = 0):
         texts.append(" ".join(words))
         paths.append([(f"A{a}", f"B{a}{b}")])
     return texts, paths
+
+
+def tiny_workspace(tmp_path: Path) -> Path:
+    """``data/all.jsonl`` (160 toy texts) and ``enc/`` (a tiny random BERT with a word-level
+    tokenizer over their words): a full run through ``htclib.experiment.run`` in seconds."""
+    from transformers import BertTokenizerFast
+
+    texts, paths = toy_texts(160)
+    (tmp_path / "data").mkdir()
+    with open(tmp_path / "data" / "all.jsonl", "w") as f:
+        for t, p in zip(texts, paths, strict=True):
+            f.write(json.dumps({"text": t, "labels": [list(q) for q in p]}) + "\n")
+    words = sorted({w for t in texts for w in t.split()})
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n")
+    tok = BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
+    bert = tiny_bert(vocab=len(tok), init=0.2, pooler=True)
+    tok.save_pretrained(tmp_path / "enc")
+    bert.save_pretrained(tmp_path / "enc")
+    return tmp_path

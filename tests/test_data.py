@@ -175,3 +175,49 @@ def test_tokenise_cached_and_truncation_warned(toy_tok):
     assert again["input_ids"] == ds["input_ids"]
     with pytest.raises(ValueError, match="max_length"):
         tokens.tokenize(texts, toy_tok, max_length=0)
+
+
+def test_bundled_sample_is_the_last_resort(tmp_path, monkeypatch):
+    # A bare machine: no ../shared next to the checkout, no HTCLIB_DATA, no data/ folder.
+    monkeypatch.delenv("HTCLIB_DATA", raising=False)
+    monkeypatch.setattr(data, "REPO_ROOT", tmp_path / "clone")
+    assert data.candidate_dirs("wos")[-1] == data.BUNDLED / "wos"
+    ds = data.load("wos")
+    assert ds.source == str(data.BUNDLED / "wos")
+    assert (len(ds.train), len(ds.dev), len(ds.test)) == (640, 160, 200)
+    assert (data.BUNDLED / "wos" / "SOURCE.md").read_text().count("CC BY 4.0") >= 1
+    assert (data.BUNDLED / "wos" / "Data1k.tsv.gz").stat().st_size < 1_000_000
+    with pytest.raises(FileNotFoundError, match="not found"):
+        data.load("dbpedia")
+
+
+def test_utf8_bom_jsonl_is_read(tmp_path):
+    f = tmp_path / "excel.jsonl"
+    body = "".join(json.dumps(r) + "\n" for r in rows(10))
+    f.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    assert (
+        data.read_jsonl(f).texts
+        == data.read_jsonl(write_jsonl(tmp_path / "plain.jsonl", rows(10))).texts
+    )
+
+
+@pytest.mark.parametrize(
+    "n, msg",
+    [
+        (1, r"1 text\(s\); a train/dev/test split .* needs at least 3 texts"),
+        (
+            6,
+            r"6 texts, 3 top-level label groups: a stratified test cut of 2 texts cannot hold one of each \(the smallest top-level label is 'a' with 2 text\(s\)\)",
+        ),
+    ],
+)
+def test_too_little_data_is_explained(tmp_path, n, msg):
+    f = tmp_path / "small.jsonl"
+    f.write_text(
+        "".join(
+            json.dumps({"text": f"t{i}", "labels": [[["a", "b", "c"][i % 3], "x"]]}) + "\n"
+            for i in range(n)
+        )
+    )
+    with pytest.raises(DataError, match=msg):
+        data.load("small", f)
