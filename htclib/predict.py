@@ -37,9 +37,11 @@ class Predictor:
         self.max_length = int(serving.get("max_length", 128))
         self.decoding = "topdown" if serving.get("multi_path") else "best_path"
         self.device = pick_device(device)
-        # bf16 where it pays: on CUDA always; on CPU when the model was trained with it
-        # (128-token inputs: ~2.8x faster inference on 2 cores, benchmarks/BENCHMARKS.md).
-        self.bf16 = self.device.type == "cuda" or bool(serving.get("bf16"))
+        # bf16 where it pays: where the hardware does it natively (CUDA, AVX-512 BF16 / AMX
+        # CPUs); emulated bf16 on an AVX2-only CPU is many times slower than fp32.
+        from .train import native_bf16
+
+        self.bf16 = native_bf16(self.device.type)
         self.model.to(self.device).eval()
 
     @torch.no_grad()
