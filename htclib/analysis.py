@@ -9,37 +9,52 @@ import pandas as pd
 
 from .experiment import DataConfig, get_data
 from .metrics import decode, per_label_f1
+from .records import load_predictions
 from .results import decoding_for, method_label
 
 
-def _probs(record: dict, results_dir) -> np.ndarray | None:
-    f = Path(results_dir) / "runs" / record["key"] / "test_probs.npy"
-    return np.load(f) if f.exists() else None
+def _predicted(record: dict, results_dir, h) -> np.ndarray | None:
+    """The run's test predictions under its table decoding: from the probabilities where they
+    are (the machine that trained it), else from the committed compact record (a fresh clone)."""
+    folder = Path(results_dir) / "runs" / record["key"]
+    dec = decoding_for(record)
+    if (folder / "test_probs.npy").exists():
+        return decode(np.load(folder / "test_probs.npy"), h, dec)
+    preds = load_predictions(folder)
+    if preds is None or dec not in preds["pred"]:
+        return None
+    return preds["pred"][dec].astype(np.int8)
 
 
 def best_per_method(records: list[dict], dataset: str) -> list[dict]:
-    """The best run (test micro-F1 under its table decoding) of each method on ``dataset``."""
+    """The run of each method on ``dataset`` chosen on dev (its best dev score; baselines,
+    which have no dev score, by their single run). Never chosen by test score."""
     best: dict[str, dict] = {}
     for r in records:
-        if r["dataset"] != dataset:
+        if r["dataset"] != dataset or r.get("config", {}).get("data", {}).get("train_fraction"):
             continue
         m = method_label(r)
-        s = r["test"][f"{decoding_for(r)}/micro_f1"]
-        if m not in best or s > best[m]["test"][f"{decoding_for(best[m])}/micro_f1"]:
+        s = r.get("best_dev", 0.0)
+        if m not in best or s > best[m].get("best_dev", 0.0):
             best[m] = r
     return list(best.values())
+
+
+def best_on_dev(records: list[dict]) -> dict | None:
+    """The neural run with the best dev score (the one a researcher would pick), or None."""
+    neural = [r for r in records if "best_dev" in r]
+    return max(neural, key=lambda r: r["best_dev"]) if neural else None
 
 
 def per_label_frame(records: list[dict], results_dir) -> pd.DataFrame:
     """One row per (model, label): level, training count, test F1 (NaN when absent from test)."""
     rows = []
     for r in records:
-        probs = _probs(r, results_dir)
-        if probs is None:
-            continue
         ds = get_data(DataConfig(**r["config"]["data"]))
         h = ds.hierarchy
-        pred = decode(probs, h, decoding_for(r))
+        pred = _predicted(r, results_dir, h)
+        if pred is None:
+            continue
         f1 = per_label_f1(ds.y("test"), pred)
         counts = ds.y("train").sum(0)
         name = method_label(r, with_variant=True)
@@ -63,16 +78,14 @@ def per_label_frame(records: list[dict], results_dir) -> pd.DataFrame:
 
 def confusion_pairs(record: dict, results_dir, level: int = 2) -> pd.DataFrame:
     """(gold, predicted) level-``level`` label pairs that differ, most frequent first."""
-    probs = _probs(record, results_dir)
     cols = ["gold", "pred", "count"]
-    if probs is None:
-        return pd.DataFrame(columns=cols)
     ds = get_data(DataConfig(**record["config"]["data"]))
     h = ds.hierarchy
-    if level > h.depth:
+    full = _predicted(record, results_dir, h)
+    if full is None or level > h.depth:
         return pd.DataFrame(columns=cols)
     sl = h.level_slices[level - 1]
-    pred = decode(probs, h, decoding_for(record))[:, sl]
+    pred = full[:, sl]
     gold = ds.y("test")[:, sl]
     pairs = {}
     for g, p in zip(gold, pred, strict=True):

@@ -39,7 +39,7 @@ class Row:
             return False
         if self.cl_lr is not None and cl.get("lr") != self.cl_lr:
             return False
-        if cfg.get("data", {}).get("n_train") is not None:
+        if cfg.get("data", {}).get("train_fraction") is not None:
             return False  # training-size curve runs are not the main rows
         return model.get("recipe", "htclib") == self.recipe or r["method"] not in (
             "cls",

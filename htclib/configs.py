@@ -81,7 +81,12 @@ class ModelConfig:
 
 @dataclass
 class DataConfig:
-    """Which data and how much of it (``None`` = the whole split)."""
+    """Which data and how much of it (``None`` = the whole split).
+
+    train_fraction: keep this share of the (already subset) training split, dev and test
+        untouched: the training-size curve. Applied after ``n_*``; its runs are told apart
+        from the main rows by this field.
+    """
 
     name: str = "wos"
     path: str | None = None
@@ -89,6 +94,7 @@ class DataConfig:
     n_dev: int | None = None
     n_test: int | None = None
     split_seed: int = 0
+    train_fraction: float | None = None
 
 
 @dataclass

@@ -72,11 +72,25 @@ _ENCODER_CACHE: dict[str, tuple] = {}
 
 
 def get_data(cfg: DataConfig) -> HTCDataset:
-    key = (cfg.name, cfg.path, cfg.n_train, cfg.n_dev, cfg.n_test, cfg.split_seed)
+    key = (
+        cfg.name,
+        cfg.path,
+        cfg.n_train,
+        cfg.n_dev,
+        cfg.n_test,
+        cfg.split_seed,
+        cfg.train_fraction,
+    )
     if key not in _DATA_CACHE:
         ds = load(cfg.name, cfg.path, seed=cfg.split_seed)
         if any(n is not None for n in (cfg.n_train, cfg.n_dev, cfg.n_test)):
             ds = ds.subset(cfg.n_train, cfg.n_dev, cfg.n_test, seed=cfg.split_seed)
+        if cfg.train_fraction is not None:
+            if not 0 < cfg.train_fraction <= 1:
+                raise ValueError(f"train_fraction must be in (0, 1], got {cfg.train_fraction}")
+            # the first k of a seeded shuffle: smaller fractions are subsets of larger ones
+            k = max(1, round(cfg.train_fraction * len(ds.train)))
+            ds = ds.subset(k, None, None, seed=cfg.split_seed)
         _DATA_CACHE[key] = ds
     return _DATA_CACHE[key]
 

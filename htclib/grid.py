@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     baselines, configs = grid(args.profile, args.dataset, args.only)
     if args.dry_run:
         for b, dc in baselines:
-            print(f"baseline {b} {dc.name} n_train={dc.n_train}")
+            print(f"baseline {b} {dc.name} n_train={dc.n_train} train_fraction={dc.train_fraction}")
         for c in configs:
             print(c.name, c.key())
         return 0

@@ -211,3 +211,28 @@ def confusion_pairs(pairs: pd.DataFrame, profile: str, top: int = 15) -> plt.Fig
     _title(fig, "Confusions", profile)
     fig.tight_layout()
     return fig
+
+
+def training_size_curve(curve: pd.DataFrame, profile: str) -> plt.Figure:
+    """Headline micro/macro-F1 against training-set size, one line per model, ± std bars."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, col, name in ((axes[0], "micro", "micro-F1"), (axes[1], "macro", "macro-F1")):
+        for model, d in curve.groupby("model"):
+            d = d.sort_values("n_train")
+            ax.errorbar(
+                d.n_train, d[col], yerr=d[f"{col}_sd"].fillna(0), marker="o", capsize=3, label=model
+            )
+        ax.set(
+            xscale="log",
+            xlabel="training texts (log scale)",
+            ylabel=f"test {name}, headline (%)",
+            title=f"{name} vs training-set size",
+        )
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    _title(
+        fig,
+        "How much data does each method need? (" + ", ".join(curve.dataset.unique()) + ")",
+        profile,
+    )
+    fig.tight_layout()
+    return fig

@@ -326,7 +326,7 @@ def curve_runs(p: Profile, dataset: str) -> list[RunConfig]:
     bases = cls_runs(p, dataset) + spp_runs(p, dataset, [p.global_lengths[-1]]) + local
     out = []
     for data in curve_data(p, dataset):
-        pct = f"{round(100 * data.n_train / _n_train(p, dataset))}pct"
+        pct = f"{round(100 * data.train_fraction)}pct"
         out += [replace(b, name=_tagged(b.name, pct), data=data) for b in bases]
     return out
 
@@ -335,21 +335,14 @@ def curve_data(p: Profile, dataset: str) -> list[DataConfig]:
     """The training-size curve's data configs (fractions below 1 of the training split)."""
     if dataset != p.curve_dataset:
         return []
-    n = _n_train(p, dataset)
     full = data_config(p, dataset)
-    return [replace(full, n_train=max(1, round(f * n))) for f in p.curve_fractions if f < 1]
+    return [replace(full, train_fraction=f) for f in p.curve_fractions if f < 1]
 
 
 def _tagged(name: str, tag: str) -> str:
     """``wos/spp-P30/s0`` + ``ptv2`` -> ``wos/spp-P30-ptv2/s0``."""
     head, seed = name.rsplit("/", 1)
     return f"{head}-{tag}/{seed}"
-
-
-def _n_train(p: Profile, dataset: str) -> int:
-    from .experiment import get_data
-
-    return len(get_data(data_config(p, dataset)).train)
 
 
 def plan(profile: str | Profile, notebook: str, dataset: str) -> list[RunConfig]:

@@ -30,6 +30,24 @@ PAPER = {
 }
 
 
+class SavedFigure(list):
+    """The written files of a figure; shows as one short line, not a list of paths."""
+
+    def __repr__(self) -> str:
+        return (
+            "saved: " + ", ".join(p.name for p in self) + (f" in {self[0].parent}" if self else "")
+        )
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+
+
 @dataclass
 class Paths:
     """Where a profile's outputs go under ``root``: results, figures, tables."""
@@ -48,8 +66,9 @@ class Paths:
     def figures(self) -> Path:
         return ensure_writable_dir(self.root / "figures" / self.profile)
 
-    def save_figure(self, fig, name: str) -> list[Path]:
-        """Write ``name.png`` and ``name.svg`` (stable names) and close the figure."""
+    def save_figure(self, fig, name: str, show: bool = True) -> SavedFigure:
+        """Write ``name.png`` and ``name.svg`` (stable names), show the figure inline when a
+        notebook runs this (papermill copies keep the image), and close it."""
         import matplotlib.pyplot as plt
 
         out = []
@@ -59,8 +78,12 @@ class Paths:
             fig.savefig(tmp, format=ext, dpi=110, bbox_inches="tight")
             os.replace(tmp, path)
             out.append(path)
+        if show and _in_notebook():
+            from IPython.display import display
+
+            display(fig)
         plt.close(fig)
-        return out
+        return SavedFigure(out)
 
     def save_table(self, df: pd.DataFrame, name: str) -> Path:
         path = self.results / f"{name}.md"
@@ -116,8 +139,8 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
                 if r["method"] in ("cls", "spp", "local")
                 else "",
                 "cl_lr": (r.get("config", {}).get("contrastive") or {}).get("lr", np.nan),
-                # None: the whole training split; a number: a training-size curve run
-                "train_subset": r.get("config", {}).get("data", {}).get("n_train"),
+                # None: the whole training split; a share: a training-size curve run
+                "train_subset": r.get("config", {}).get("data", {}).get("train_fraction"),
                 "stopped": r.get("stopped")
                 or ",".join(str(lv.get("stopped")) for lv in r.get("levels", []))
                 or "",
@@ -249,7 +272,9 @@ def curve_table(df: pd.DataFrame) -> pd.DataFrame:
     full = df[
         df.train_subset.isna()
         & df.dataset.isin(sets)
-        & [(m, v, p) in kinds for m, v, p in zip(df.method, df.variant, df.prefix, strict=True)]
+        & np.array(
+            [(m, v, p) in kinds for m, v, p in zip(df.method, df.variant, df.prefix, strict=True)]
+        )
         & (df.get("recipe", "").isin(["htclib", ""]) if "recipe" in df else True)
         & (df.contrastive == "")
     ]

@@ -69,4 +69,4 @@ def test_profile_subsets_and_plans():
     assert {c.contrastive.denominator for c in profiles.plan("cpu", "05", "wos")} == {"simcse"}
     assert profiles.plan("cpu", "01", "wos") == []
     curve = profiles.plan("cpu", "06", "wos")
-    assert {c.data.n_train for c in curve} == {64, 160, 320} and len(curve) == 27
+    assert {c.data.train_fraction for c in curve} == {0.1, 0.25, 0.5} and len(curve) == 27

@@ -6,7 +6,7 @@ from htclib.analysis import best_per_method
 from htclib.results import method_label, summary_table, to_frame
 
 
-def _rec(method, micro, seed=0, prefix="10", contrastive="", variant="", dataset="wos"):
+def _rec(method, micro, seed=0, prefix="10", contrastive="", variant="", dataset="wos", dev=None):
     test = {
         "best_path/micro_f1": micro,
         "best_path/macro_f1": micro / 2,
@@ -24,6 +24,7 @@ def _rec(method, micro, seed=0, prefix="10", contrastive="", variant="", dataset
         "multi_path": False,
         "test": test,
         "params_pct": 0.5,
+        "best_dev": micro if dev is None else dev,
         "train_seconds": 10.0,
         "key": f"{method}{seed}{prefix}{contrastive}{variant}",
         "name": method,
@@ -72,3 +73,7 @@ def test_best_per_method_keeps_cl_apart():
     ]
     best = {method_label(r): r["prefix_length"] for r in best_per_method(recs, "wos")}
     assert best == {"spp": "30", "spp+cl": "30"}
+    # chosen on dev, never on test: the better test score with the worse dev score loses
+    recs.append(_rec("spp", 0.9, prefix="40", dev=0.1))
+    best = {method_label(r): r["prefix_length"] for r in best_per_method(recs, "wos")}
+    assert best["spp"] == "30"
