@@ -92,13 +92,14 @@ def paper_claims(global_p: str = "30", local_short: str = "10/20", local_long: s
             Claim(f"local copy > transform ({lengths})", copy, tr),
             Claim(f"local transform > non ({lengths})", tr, non),
         ]
-    out.append(
-        Claim(
-            f"a longer lower prefix helps (copy {local_long} vs {local_short})",
-            Row("local", "copy", local_long),
-            Row("local", "copy", local_short),
+    if local_long != local_short:
+        out.append(
+            Claim(
+                f"a longer lower prefix helps (copy {local_long} vs {local_short})",
+                Row("local", "copy", local_long),
+                Row("local", "copy", local_short),
+            )
         )
-    )
     return out
 
 
@@ -155,4 +156,7 @@ def claims_table(
                         "verdict": c.verdict,
                     }
                 )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if "test texts" in out:
+        out["test texts"] = out["test texts"].astype("Int64")
+    return out
