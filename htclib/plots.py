@@ -159,7 +159,7 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
 
 def f1_vs_params(df: pd.DataFrame, profile: str) -> plt.Figure:
     """Test micro-F1 against the trained-parameter share (log scale): one point per model, the
-    mean over seeds; markers differ by method so overlapping points stay visible."""
+    mean over seeds, the legend outside the axes so it hides no point."""
     d = df[df.params_pct.notna()]
     if "train_subset" in d:
         d = d[d.train_subset.isna()]
@@ -168,7 +168,7 @@ def f1_vs_params(df: pd.DataFrame, profile: str) -> plt.Figure:
     ].mean()
     fig, ax = plt.subplots(figsize=(8, 4))
     sns.scatterplot(
-        data=d, x="params_pct", y="micro_f1", hue="method", style="method", s=70, ax=ax,
+        data=d, x="params_pct", y="micro_f1", hue="method", style="dataset", s=70, ax=ax,
         alpha=0.8,
     )  # fmt: skip
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: hides no point
