@@ -60,7 +60,7 @@ def _clean(paths: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
 
 def read_meta(meta_file: str | os.PathLike, max_depth: int = 5, progress: bool = True):
     """``(texts, paths, report)`` from a ``meta_*.json.gz`` (or plain) file, rules 1-3."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: no widget state to go stale in a saved notebook
 
     meta_file = Path(meta_file)
     opener = gzip.open if meta_file.suffix == ".gz" else open
@@ -171,7 +171,7 @@ def download_amazon_beauty(
     """Download ``meta_Beauty.json.gz`` (needs internet) to ``dest`` (default ``data/``)."""
     import urllib.request
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: no widget state to go stale in a saved notebook
 
     from .data import REPO_ROOT
 

@@ -160,3 +160,27 @@ def claims_table(
     if "test texts" in out:
         out["test texts"] = out["test texts"].astype("Int64")
     return out
+
+
+def verdicts_markdown(results_dir: str | os.PathLike, profile: str, topics: list[str]) -> str:
+    """What the current records say about the claims whose text contains one of ``topics``:
+    one line per claim, data set and metric, drawn from the records (no typed numbers)."""
+    from .report import _claims_for
+
+    claims = [c for c in _claims_for(profile) if any(t in c.text for t in topics)]
+    t = claims_table(results_dir, claims, n_resamples=1000)
+    if t.empty:
+        return f"*No runs for these claims in `{results_dir}` yet (profile `{profile}`).*"
+    lines = [
+        f"**What the current `{profile}` records say** (headline, paired bootstrap 95% CI):",
+        "",
+    ]
+    for r in t.to_dict("records"):
+        if not r.get("metric"):
+            lines.append(f"- {r['claim']} on {r['dataset']}: {r['verdict']}")
+            continue
+        lines.append(
+            f"- {r['claim']} on {r['dataset']}, {r['metric']}: A − B = {r['A - B']:+.2f} "
+            f"{r['95% CI']} → **{r['verdict']}** (seeds {r['seeds A/B']}, {r['test texts']} test texts)"
+        )
+    return "\n".join(lines)

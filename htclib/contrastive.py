@@ -129,7 +129,7 @@ def pretrain_prefix(
     Returns the loss per step, seconds, and alignment/uniformity (and a 2-D PCA of [CLS]
     states with the top-level labels when ``diag_labels`` is given) before and after.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: no widget state to go stale in a saved notebook
 
     from .train import collate, make_batches, seed_everything, token_rows
 

@@ -531,7 +531,7 @@ def download_wos(dest: str | os.PathLike | None = None, url: str = WOS_URL) -> P
     import tempfile
     import urllib.request
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: no widget state to go stale in a saved notebook
 
     dest = Path(dest) if dest else REPO_ROOT / "data" / "wos"
     with tempfile.TemporaryDirectory() as tmp:

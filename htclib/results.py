@@ -174,6 +174,18 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def styled(df: pd.DataFrame, caption: str):
+    """A table as a notebook shows it: rendered HTML, a caption, no index, blanks for NaN."""
+    return (
+        df.style.hide(axis="index")
+        .set_caption(caption)
+        .format(precision=2, na_rep="")
+        .set_table_styles(
+            [{"selector": "caption", "props": "caption-side: top; text-align: left;"}]
+        )
+    )
+
+
 def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std over seeds per (dataset, method, variant, prefix), the paper's numbers beside."""
     if df.empty:

@@ -185,7 +185,7 @@ def predict_logits(
     progress: bool = False,
 ) -> np.ndarray:
     """Logits ``(n, n_out)`` for a tokenised dataset, rows in dataset order."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: no widget state to go stale in a saved notebook
 
     was = model.training
     model.eval()
@@ -240,7 +240,7 @@ def fit(
     checkpoint is written every epoch and ``history.json`` kept current; ``resume=True``
     continues from the last complete checkpoint there.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: no widget state to go stale in a saved notebook
     from transformers import get_constant_schedule_with_warmup, get_linear_schedule_with_warmup
 
     if len(y_train) != len(train_ds) or len(y_dev) != len(dev_ds):

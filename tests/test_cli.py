@@ -14,7 +14,7 @@ from tests.conftest import tiny_workspace
 def trained(tmp_path_factory):
     work = tiny_workspace(tmp_path_factory.mktemp("cli"))
     out = {}
-    for name, p in (("a", "4"), ("b", "6")):
+    for name, p in (("a", "5"), ("b", "10")):
         argv = ["train", "--data", str(work / "data"), "--out", str(work / f"run-{name}"),
                 "--encoder", str(work / "enc"), "--prefix-length", p, "--epochs", "3",
                 "--batch-size", "16", "--max-length", "24", "--quiet"]  # fmt: skip
@@ -28,7 +28,7 @@ def test_train_prints_scores_and_links_the_artifact(trained, capsys):
     assert (runs["a"] / "artifact" / "config.json").exists()
     meta = json.loads((runs["a"] / "artifact" / "config.json").read_text())
     assert meta["serving"] == {"max_length": 24, "multi_path": False, "bf16": False}
-    assert meta["model"]["prefix"]["length"] == 4
+    assert meta["model"]["prefix"]["length"] == 5
 
 
 def test_predict_jsonl_and_plain_lines_with_bom(trained, tmp_path, capsys):
@@ -100,3 +100,15 @@ def test_prefix_server_equals_each_predictor(trained):
         server.predict(texts[:1], ["c"])
     with pytest.raises(TypeError, match="list of texts"):
         load_predictor(runs["a"] / "artifact").predict("one string")
+
+
+def test_explorer_labels_a_pasted_text_with_the_selected_prefix(trained):
+    from htclib.widgets import PrefixLengthExplorer
+
+    work, runs = trained
+    ex = PrefixLengthExplorer(runs["a"], ["data"], "cpu", train_fn=lambda d, p: {})
+    ex.slider.value = 5
+    assert ex.plot_data["P"] == [5]
+    ex.text.value = "top1 top1 sub10 w4"
+    html = ex.on_predict()
+    assert html.startswith("label path: <b>A") and " &gt; <b>B" in html

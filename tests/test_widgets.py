@@ -1,3 +1,7 @@
+import json
+
+import pytest
+
 from htclib.io import atomic_write_json
 from htclib.widgets import PrefixLengthExplorer
 
@@ -59,3 +63,36 @@ def test_train_button_trains_and_refreshes(tmp_path):
     assert "micro-F1 40.0" in ex.view.value  # smoke-slice runs are shown, kept out of the cpu table
     assert not (res / "runs").exists()
     assert ex.widget().children
+
+
+def test_plot_follows_the_slider_and_seeds(tmp_path):
+    res = tmp_path / "results" / "cpu"
+    _record(res, "wos", 10, 0.5)
+    _record(res, "wos", 30, 0.7)
+    rec = json.loads((res / "runs" / "k30" / "result.json").read_text())
+    (res / "runs" / "k30b").mkdir()
+    (res / "runs" / "k30b" / "result.json").write_text(
+        json.dumps(
+            {**rec, "key": "k30b", "seed": 1, "test": {k: v - 0.1 for k, v in rec["test"].items()}}
+        )
+    )
+    ex = PrefixLengthExplorer(res, ["wos"], "cpu", train_fn=lambda d, p: {})
+    d = ex.plot_data
+    assert d["P"] == [10, 30] and d["seeds"] == [1, 2] and d["selected"] == 20
+    assert d["micro"][1] == pytest.approx(65.0) and d["micro_sd"][1] > 0  # two seeds: mean ± std
+    ex.slider.value = 30
+    assert ex.plot_data["selected"] == 30
+    ex.level.value = "L1"
+    assert ex.plot_data["level"] == "L1" and ex.plot_data["micro"][0] == pytest.approx(60.0)
+
+
+def test_predict_box_without_run_or_text(tmp_path):
+    res = tmp_path / "results" / "cpu"
+    _record(res, "wos", 10, 0.5)
+    ex = PrefixLengthExplorer(res, ["wos"], "cpu", train_fn=lambda d, p: {})
+    assert "Paste a text first" in ex.on_predict()
+    ex.text.value = "some abstract"
+    ex.slider.value = 25
+    assert "train it first" in ex.on_predict()
+    ex.slider.value = 10
+    assert "has no artifact here" in ex.on_predict()  # a record without its weights
