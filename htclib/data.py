@@ -111,9 +111,18 @@ class HTCDataset:
                 round(float(np.mean([len(t.split()) for t in s.texts])), 1) if len(s) else 0.0
             )
             rows.append(row)
-        total = {"split": "hierarchy", "texts": len(self.train) + len(self.dev) + len(self.test)}
+        total = {"split": "all", "texts": len(self.train) + len(self.dev) + len(self.test)}
         for lv, n in enumerate(self.hierarchy.sizes):
-            total[f"L{lv + 1} labels"] = n
+            total[f"L{lv + 1} labels"] = n  # the label set: every label of every split
+        total["multi-path"] = sum(r["multi-path"] for r in rows)
+        total["mean words"] = round(
+            float(
+                np.mean(
+                    [len(t.split()) for s in (self.train, self.dev, self.test) for t in s.texts]
+                )
+            ),
+            1,
+        )
         rows.append(total)
         return pd.DataFrame(rows).set_index("split")
 

@@ -361,7 +361,7 @@ def fit(
         state["epoch"] = epoch
         if progress and acc.is_main_process:
             tqdm.write(
-                f"{desc} epoch {epoch}: loss {row['train_loss']:.4f}  dev {cfg.early_stop_on} {current:.4f}  "
+                f"{desc} epoch {epoch}: loss {row['train_loss']:.4f}  dev {cfg.early_stop_on} {100 * current:.2f}%  "
                 f"({row['examples_per_s']:.1f} ex/s)"
             )
         if ckpt is not None and acc.is_main_process:

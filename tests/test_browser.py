@@ -207,4 +207,5 @@ def test_notebook_03_and_the_explorer_then_06(lab):
     )
     assert tables, "06 renders its tables"
     assert driver.find_elements("css selector", ".jp-OutputArea-output img")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", tables[0])
     driver.save_screenshot(str(shots / "06_analysis.png"))

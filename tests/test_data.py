@@ -42,7 +42,8 @@ def test_presplit_jsonl(tmp_path):
     ds = data.load("x", tmp_path)
     assert (len(ds.train), len(ds.dev), len(ds.test)) == (10, 4, 6)
     s = ds.summary()
-    assert s.loc["train", "texts"] == 10 and s.loc["hierarchy", "L1 labels"] == 2
+    assert s.loc["train", "texts"] == 10 and s.loc["all", "L1 labels"] == 2
+    assert s.loc["all", "texts"] == 20 and s.loc["all", "multi-path"] == 0
 
 
 def test_multi_path_jsonl(tmp_path):
