@@ -162,12 +162,24 @@ def claims_table(
     return out
 
 
+def claims_for(profile: str):
+    """The paper's claims at the profile's own prefix lengths (the paper's 30 / 10-20 / 10-30
+    where the profile is unknown)."""
+    from .profiles import PROFILES
+
+    p = PROFILES.get(profile)
+    if p is None:
+        return paper_claims()
+    wos_local = p.local_lengths.get("wos", [[10, 20], [10, 30]])
+    short = "/".join(map(str, wos_local[0]))
+    long = "/".join(map(str, wos_local[-1])) if len(wos_local) > 1 else short
+    return paper_claims(str(p.global_lengths[-1]), short, long)
+
+
 def verdicts_markdown(results_dir: str | os.PathLike, profile: str, topics: list[str]) -> str:
     """What the current records say about the claims whose text contains one of ``topics``:
     one line per claim, data set and metric, drawn from the records (no typed numbers)."""
-    from .report import _claims_for
-
-    claims = [c for c in _claims_for(profile) if any(t in c.text for t in topics)]
+    claims = [c for c in claims_for(profile) if any(t in c.text for t in topics)]
     t = claims_table(results_dir, claims, n_resamples=1000)
     if t.empty:
         return f"*No runs for these claims in `{results_dir}` yet (profile `{profile}`).*"

@@ -28,7 +28,7 @@ from .heads import ClassifierHead
 from .hierarchy import Hierarchy
 from .io import atomic_write_json, ensure_writable_dir, read_json, verify_manifest, write_manifest
 from .metrics import headline, macro_f1, micro_f1
-from .prefix import PrefixEncoder, encode, expand_prefix, n_prefix_params, stack_prefixes
+from .prefix import PrefixEncoder, encode, encode_prefixed, n_prefix_params, stack_prefixes
 from .transfer import TransformedPrefix, copy_init
 
 
@@ -120,14 +120,14 @@ class LevelModel(nn.Module):
         return self
 
     def cls_states(self, input_ids, attention_mask):
-        kv = expand_prefix(self.prefix(), input_ids.shape[0])
-        return encode(
+        p = self.cfg.prefix
+        return encode_prefixed(
             self.encoder,
+            self.prefix(),
             input_ids,
             attention_mask,
-            kv,
-            shift_positions=self.cfg.prefix.shift_positions,
-            pooling=self.cfg.pooling,
+            p.shift_positions,
+            self.cfg.pooling,
         )
 
     def forward(self, input_ids, attention_mask):

@@ -13,7 +13,7 @@ from .configs import ModelConfig
 from .encoders import freeze, load_encoder
 from .heads import ClassifierHead
 from .hierarchy import Hierarchy
-from .prefix import PrefixEncoder, encode, expand_prefix, n_prefix_params
+from .prefix import PrefixEncoder, encode, encode_prefixed, n_prefix_params
 
 __all__ = ["CLSTuning", "GlobalSPP", "HTCModel", "ModelConfig", "build_model", "freeze"]
 
@@ -91,14 +91,14 @@ class GlobalSPP(HTCModel):
         return self
 
     def cls_states(self, input_ids, attention_mask):
-        kv = expand_prefix(self.prefix(), input_ids.shape[0])
-        return encode(
+        p = self.cfg.prefix
+        return encode_prefixed(
             self.encoder,
+            self.prefix(),
             input_ids,
             attention_mask,
-            kv,
-            shift_positions=self.cfg.prefix.shift_positions,
-            pooling=self.cfg.pooling,
+            p.shift_positions,
+            self.cfg.pooling,
         )
 
     def forward(self, input_ids, attention_mask):

@@ -208,6 +208,25 @@ def encode(
     return out.pooler_output if pooling == "pooler" else out.last_hidden_state[:, 0]
 
 
+def encode_prefixed(
+    encoder: nn.Module,
+    kv: torch.Tensor,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    shift_positions: bool = False,
+    pooling: str = "cls",
+) -> torch.Tensor:
+    """One prefix ``(L, 2, H, P, D)`` for every row of the batch: :func:`encode` with it."""
+    return encode(
+        encoder,
+        input_ids,
+        attention_mask,
+        expand_prefix(kv, input_ids.shape[0]),
+        shift_positions=shift_positions,
+        pooling=pooling,
+    )
+
+
 def n_prefix_params(cfg: PrefixConfig, encoder: nn.Module) -> int:
     """Parameters the prefix adds at inference (L * 2 * hidden * P); projection not counted."""
     layers, heads, dim = encoder_dims(encoder)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .claims import claims_table, paper_claims
+from .claims import claims_for, claims_table
 from .io import atomic_write_text
 from .metrics import HEADLINE, MACRO_CONVENTION
 from .results import _markdown, curve_table, load_records, summary_table, to_frame
@@ -40,7 +40,7 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
     )
     for ds in summ["dataset"].unique() if not summ.empty else []:
         lines += [f"## {ds}", "", _markdown(summ[summ.dataset == ds].drop(columns="dataset")), ""]
-    claims = claims_table(results_dir, _claims_for(profile))
+    claims = claims_table(results_dir, claims_for(profile))
     if not claims.empty:
         lines += [
             "## The paper's claims",
@@ -65,17 +65,3 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
         lines += ["## Training-set size (beyond the paper)", "", _markdown(show), ""]
     atomic_write_text(md, "\n".join(lines) + "\n")
     return {"csv": csv, "md": md}
-
-
-def _claims_for(profile: str):
-    """The paper's claims at the profile's own prefix lengths (the paper's 30 / 10-20 / 10-30
-    where the profile is unknown)."""
-    from .profiles import PROFILES
-
-    p = PROFILES.get(profile)
-    if p is None:
-        return paper_claims()
-    wos_local = p.local_lengths.get("wos", [[10, 20], [10, 30]])
-    short = "/".join(map(str, wos_local[0]))
-    long = "/".join(map(str, wos_local[-1])) if len(wos_local) > 1 else short
-    return paper_claims(str(p.global_lengths[-1]), short, long)
