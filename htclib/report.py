@@ -50,7 +50,7 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
             "(the difference of seed-mean F1s on each resample). Verdict: holds (interval above "
             "0), reversed (below 0), not resolved at this size (contains 0).",
             "",
-            _markdown(claims.fillna("")),
+            _markdown(claims.astype(object).fillna("")),
             "",
         ]
     curve = curve_table(df)
