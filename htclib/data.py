@@ -552,7 +552,8 @@ def download_wos(dest: str | os.PathLike | None = None, url: str = WOS_URL) -> P
                     out.write(chunk)
                     bar.update(len(chunk))
         unpack_wos(archive, dest)
-    n = len(load("wos", dest).train) + len(load("wos", dest).dev) + len(load("wos", dest).test)
+    ds = load("wos", dest)
+    n = len(ds.train) + len(ds.dev) + len(ds.test)
     if n != 46985:
         raise DataError(f"{dest}: expected 46,985 WoS documents, got {n}")
     return dest
