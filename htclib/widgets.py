@@ -54,8 +54,10 @@ class PrefixLengthExplorer:
             layout=w.Layout(width="160px"),
         )
         self.view = w.HTML()
-        self.plot = w.Output(layout=w.Layout(width="49%"))
-        self.curve = w.Output(layout=w.Layout(width="49%"))
+        # Image widgets, not Output widgets: a plot is widget state (bytes), so nothing is
+        # captured from the kernel's output stream (papermill/nbclient can hang on that).
+        self.plot = w.Image(format="png", layout=w.Layout(width="49%"))
+        self.curve = w.Image(format="png", layout=w.Layout(width="49%"))
         self.text = w.Textarea(
             placeholder="paste a text to label with the selected prefix",
             layout=w.Layout(width="70%", height="70px"),
@@ -154,45 +156,36 @@ class PrefixLengthExplorer:
 
     def _draw(self, rec: dict | None) -> None:
         import matplotlib.pyplot as plt
-        from IPython.display import clear_output, display
 
         s = self.series()
         self.plot_data = {**s, "selected": self.slider.value, "level": self.level.value}
-        with self.plot:
-            clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(4.6, 3.0))
-            if s["P"]:
-                ax.errorbar(
-                    s["P"], s["micro"], yerr=s["micro_sd"], marker="o", capsize=3, label="micro-F1"
-                )
-                ax.errorbar(
-                    s["P"], s["macro"], yerr=s["macro_sd"], marker="s", capsize=3, label="macro-F1"
-                )
-                ax.legend(fontsize=8, loc="lower right")
-            else:
-                ax.text(0.5, 0.5, "no stored global SPP runs", ha="center", transform=ax.transAxes)
-            ax.axvline(self.slider.value, color="grey", ls="--", lw=1)
-            ax.set(xlabel="prefix length P", ylabel="test F1, headline (%)", xlim=(3, 42),
-                   title=f"{self.dataset.value}, {self.level.value}")  # fmt: skip
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        fig, ax = plt.subplots(figsize=(4.6, 3.0))
+        if s["P"]:
+            ax.errorbar(
+                s["P"], s["micro"], yerr=s["micro_sd"], marker="o", capsize=3, label="micro-F1"
+            )
+            ax.errorbar(
+                s["P"], s["macro"], yerr=s["macro_sd"], marker="s", capsize=3, label="macro-F1"
+            )
+            ax.legend(fontsize=8, loc="lower right")
+        else:
+            ax.text(0.5, 0.5, "no stored global SPP runs", ha="center", transform=ax.transAxes)
+        ax.axvline(self.slider.value, color="grey", ls="--", lw=1)
+        ax.set(xlabel="prefix length P", ylabel="test F1, headline (%)", xlim=(3, 42),
+               title=f"{self.dataset.value}, {self.level.value}")  # fmt: skip
+        self.plot.value = _png(fig)
         hist = (rec or {}).get("history", [])
         self.plot_data["curve_epochs"] = [h["epoch"] for h in hist]
-        with self.curve:
-            clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(4.6, 3.0))
-            if hist:
-                col = "dev_headline" if "dev_headline" in hist[0] else "dev_auto"
-                ax.plot([h["epoch"] for h in hist], [100 * h[col] for h in hist], marker="o")
-                ax.axvline(rec.get("best_epoch", 0), color="grey", ls="--", lw=1)
-                ax.set(title=f"P = {self.slider.value}: dev score by epoch")
-            else:
-                ax.text(0.5, 0.5, "no run for this P", ha="center", transform=ax.transAxes)
-            ax.set(xlabel="epoch", ylabel="dev micro-F1, headline (%)")
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        fig, ax = plt.subplots(figsize=(4.6, 3.0))
+        if hist:
+            col = "dev_headline" if "dev_headline" in hist[0] else "dev_auto"
+            ax.plot([h["epoch"] for h in hist], [100 * h[col] for h in hist], marker="o")
+            ax.axvline(rec.get("best_epoch", 0), color="grey", ls="--", lw=1)
+            ax.set(title=f"P = {self.slider.value}: dev score by epoch")
+        else:
+            ax.text(0.5, 0.5, "no run for this P", ha="center", transform=ax.transAxes)
+        ax.set(xlabel="epoch", ylabel="dev micro-F1, headline (%)")
+        self.curve.value = _png(fig)
 
     def on_predict(self, _button=None) -> str:
         """Label the pasted text with the selected run's artifact (loaded once per run)."""
@@ -244,6 +237,18 @@ class PrefixLengthExplorer:
                 self.log,
             ]
         )
+
+
+def _png(fig) -> bytes:
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
 
 
 def smoke_trainer(results_dir: Path) -> Callable[[str, int], dict]:

@@ -162,10 +162,10 @@ def test_notebook_03_and_the_explorer_then_06(lab):
     _open_and_run_all(driver, base, token, "03_global_spp.ipynb", shots)
     imgs = driver.find_elements("css selector", ".jp-OutputArea-output img")
     assert len(imgs) >= 2, "figures inline"
-    _wait(lambda: driver.find_elements("css selector", ".widget-output img"), 60, "explorer plot")
+    _wait(lambda: driver.find_elements("css selector", "img.widget-image"), 60, "explorer plot")
 
     def plot_src():
-        return driver.find_elements("css selector", ".widget-output img")[0].get_attribute("src")
+        return driver.find_elements("css selector", "img.widget-image")[0].get_attribute("src")
 
     for b in driver.find_elements(
         "css selector", ".jp-toast-button, .jp-Notification-Toast button"

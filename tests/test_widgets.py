@@ -80,8 +80,10 @@ def test_plot_follows_the_slider_and_seeds(tmp_path):
     d = ex.plot_data
     assert d["P"] == [10, 30] and d["seeds"] == [1, 2] and d["selected"] == 20
     assert d["micro"][1] == pytest.approx(65.0) and d["micro_sd"][1] > 0  # two seeds: mean ± std
+    before = ex.plot.value
     ex.slider.value = 30
     assert ex.plot_data["selected"] == 30
+    assert ex.plot.value[:4] == b"\x89PNG" and ex.plot.value != before  # the image follows
     ex.level.value = "L1"
     assert ex.plot_data["level"] == "L1" and ex.plot_data["micro"][0] == pytest.approx(60.0)
 
