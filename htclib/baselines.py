@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .configs import prune_defaults
 from .data import single_path
 from .experiment import DataConfig, compact_predictions, evaluate_probs, get_data, get_encoder
 from .io import atomic_write_json, ensure_writable_dir, read_json
@@ -63,7 +64,10 @@ def _record(name, data_cfg, ds, test_eval, extra, t0, key):
 
 
 def _key(name: str, data_cfg: DataConfig, extra: str = "") -> str:
-    blob = json.dumps({"baseline": name, "data": data_cfg.__dict__, "extra": extra}, sort_keys=True)
+    # data fields at their defaults are left out, as for run keys: a new DataConfig field
+    # keeps every finished baseline's key
+    data = prune_defaults(asdict(data_cfg), asdict(DataConfig()))
+    blob = json.dumps({"baseline": name, "data": data, "extra": extra}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
