@@ -121,23 +121,29 @@ def _wait(fn, timeout, what):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+# The notebook panel showing ``path`` (not whatever tab the restored workspace shows first).
+_PANEL = (
+    "const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+    "const ok = !!(w && w.context && w.context.path.endsWith(arguments[0]) && w.sessionContext"
+    " && w.sessionContext.session && w.sessionContext.session.kernel && w.content"
+    " && w.content.widgets.length);"
+)
+
+
 def _open_and_run_all(driver, base, token, name, shots, timeout=600):
     driver.get(f"{base}/lab/tree/{name}?token={token}")
-    _wait(
-        lambda: driver.execute_script(
-            "const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-            "return !!(w && w.sessionContext && w.sessionContext.session"
-            " && w.sessionContext.session.kernel && w.content && w.content.widgets.length);"
-        ),
-        180,
-        f"{name} open with a kernel",
+    ready = _PANEL + "return ok && w.sessionContext.session.kernel.status === 'idle';"
+    _wait(lambda: driver.execute_script(ready, name), 180, f"{name} open with an idle kernel")
+    ran = (
+        _PANEL
+        + "if (!ok) return false; window.jupyterapp.commands.execute('notebook:run-all-cells'); return true;"
     )
-    driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells');")
-    done = (
-        "const w = window.jupyterapp.shell.currentWidget;"
+    assert driver.execute_script(ran, name), f"{name} was not the current notebook"
+    done = _PANEL + (
+        "if (!ok) return false;"
         "const cells = w.content.widgets.filter(c => c.model.type === 'code');"
-        "const k = w.sessionContext.session.kernel;"
-        "return k.status === 'idle' && cells.every(c => c.model.executionCount !== null);"
+        "return w.sessionContext.session.kernel.status === 'idle'"
+        " && cells.every(c => c.model.executionCount !== null);"
     )
     time.sleep(3)
 
@@ -146,7 +152,7 @@ def _open_and_run_all(driver, base, token, name, shots, timeout=600):
             "css selector", ".jp-OutputArea-output[data-mime-type*='error']"
         )
         assert not errors, f"{name}: a cell failed: {errors[0].text[:2000]}"
-        return driver.execute_script(done)
+        return driver.execute_script(done, name)
 
     try:
         _wait(finished, timeout, f"{name}: all cells run")
