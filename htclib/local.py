@@ -28,7 +28,7 @@ from .heads import ClassifierHead
 from .hierarchy import Hierarchy
 from .io import atomic_write_json, ensure_writable_dir, read_json, verify_manifest, write_manifest
 from .metrics import headline, macro_f1, micro_f1
-from .prefix import PrefixEncoder, encode, encode_prefixed, n_prefix_params, stack_prefixes
+from .prefix import FrozenEncoderWithPrefix, PrefixEncoder, encode, n_prefix_params, stack_prefixes
 from .transfer import TransformedPrefix, copy_init
 
 
@@ -100,7 +100,7 @@ class LocalSPP(nn.Module):
         return torch.cat([head(h[:, lv]) for lv, head in enumerate(self.heads)], dim=1)
 
 
-class LevelModel(nn.Module):
+class LevelModel(FrozenEncoderWithPrefix, nn.Module):
     """One level while it trains: ``(input_ids, attention_mask) -> that level's logits``.
 
     It has the same ``cls_states``/``encoder_dropout`` interface as the global SPP, so the
@@ -113,22 +113,6 @@ class LevelModel(nn.Module):
         super().__init__()
         self.encoder, self.prefix, self.head, self.cfg = encoder, prefix, head, cfg
         self.encoder_dropout = cfg.encoder_dropout  # SimCSE turns it on for its two views
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.encoder.train(mode and self.encoder_dropout)
-        return self
-
-    def cls_states(self, input_ids, attention_mask):
-        p = self.cfg.prefix
-        return encode_prefixed(
-            self.encoder,
-            self.prefix(),
-            input_ids,
-            attention_mask,
-            p.shift_positions,
-            self.cfg.pooling,
-        )
 
     def forward(self, input_ids, attention_mask):
         return self.head(self.cls_states(input_ids, attention_mask))

@@ -13,7 +13,7 @@ from .configs import ModelConfig
 from .encoders import freeze, load_encoder
 from .heads import ClassifierHead
 from .hierarchy import Hierarchy
-from .prefix import PrefixEncoder, encode, encode_prefixed, n_prefix_params
+from .prefix import FrozenEncoderWithPrefix, PrefixEncoder, encode, n_prefix_params
 
 __all__ = ["CLSTuning", "GlobalSPP", "HTCModel", "ModelConfig", "build_model", "freeze"]
 
@@ -67,7 +67,7 @@ class CLSTuning(HTCModel):
         return self.head(encode(self.encoder, input_ids, attention_mask, pooling=self.cfg.pooling))
 
 
-class GlobalSPP(HTCModel):
+class GlobalSPP(FrozenEncoderWithPrefix, HTCModel):
     """Frozen encoder + deep prefix + global head on h[CLS], BCE over all labels."""
 
     def __init__(self, cfg: ModelConfig, hierarchy: Hierarchy, encoder: nn.Module):
@@ -82,23 +82,6 @@ class GlobalSPP(HTCModel):
     def n_served(self):
         return n_prefix_params(self.cfg.prefix, self.encoder) + sum(
             p.numel() for p in self.head.parameters()
-        )
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        # The frozen encoder keeps its dropout off unless a method needs it (SimCSE's two views).
-        self.encoder.train(mode and self.encoder_dropout)
-        return self
-
-    def cls_states(self, input_ids, attention_mask):
-        p = self.cfg.prefix
-        return encode_prefixed(
-            self.encoder,
-            self.prefix(),
-            input_ids,
-            attention_mask,
-            p.shift_positions,
-            self.cfg.pooling,
         )
 
     def forward(self, input_ids, attention_mask):

@@ -227,6 +227,29 @@ def encode_prefixed(
     )
 
 
+class FrozenEncoderWithPrefix:
+    """Mixin for an ``nn.Module`` holding ``encoder`` (frozen), ``prefix`` (a module returning
+    ``(L, 2, H, P, D)``), ``cfg`` (a ModelConfig) and ``encoder_dropout``: the [CLS] states
+    under the prefix, and a ``train()`` that keeps the frozen encoder's dropout off unless the
+    recipe or a method (SimCSE's two views) turns it on. Shared by global SPP and each level of
+    a local model."""
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.encoder.train(mode and self.encoder_dropout)
+        return self
+
+    def cls_states(self, input_ids, attention_mask):
+        return encode_prefixed(
+            self.encoder,
+            self.prefix(),
+            input_ids,
+            attention_mask,
+            self.cfg.prefix.shift_positions,
+            self.cfg.pooling,
+        )
+
+
 def n_prefix_params(cfg: PrefixConfig, encoder: nn.Module) -> int:
     """Parameters the prefix adds at inference (L * 2 * hidden * P); projection not counted."""
     layers, heads, dim = encoder_dims(encoder)
