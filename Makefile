@@ -6,7 +6,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-524 venv lint bench cpu clean
 
-venv: $(STAMP)
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+venv: $(STAMP) $(LAB_OVERRIDES)
+
+# JupyterLab saves widget state with the notebook, so a reopened notebook shows the
+# explorer as it was left instead of "Error displaying widget: model not found".
+$(LAB_OVERRIDES): $(STAMP)
+	mkdir -p $(dir $@)
+	printf '%s\n' '{"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}' > $@
 
 # torch goes first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml constraints.txt
@@ -32,19 +40,19 @@ test-524: $(VENV524)/.installed
 	HF_HUB_OFFLINE=1 $(VENV524)/bin/python -m pytest -q tests/test_prefix.py tests/test_train.py tests/test_local.py \
 		tests/test_contrastive.py tests/test_artifacts.py
 
-demo: $(STAMP)
+demo: venv
 	HF_HUB_OFFLINE=1 $(BIN)/python -m htclib.run --profile smoke
 
-test: $(STAMP)
+test: venv
 	HF_HUB_OFFLINE=1 $(BIN)/python -X dev -W error::ResourceWarning -m pytest -q
 
-cpu: $(STAMP)
+cpu: venv
 	HF_HUB_OFFLINE=1 $(BIN)/python -m htclib.run --profile cpu
 
-bench: $(STAMP)
+bench: venv
 	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks.run_all
 
-lint: $(STAMP)
+lint: venv
 	$(BIN)/ruff check htclib tests benchmarks
 	$(BIN)/ruff format --check htclib tests benchmarks
 

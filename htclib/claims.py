@@ -128,7 +128,11 @@ def claims_table(
             if not pa or not pb:
                 if pa or pb:  # one side ran: say the other is missing
                     rows.append(
-                        {**base, "metric": "", "verdict": "missing: " + ("B" if pa else "A")}
+                        {
+                            **base,
+                            "metric": "",
+                            "verdict": f"no run yet of {claim.b.label() if pa else claim.a.label()}",
+                        }
                     )
                 continue
             gold = pa[0]["gold"]
@@ -176,10 +180,13 @@ def claims_for(profile: str):
     return paper_claims(str(p.global_lengths[-1]), short, long)
 
 
-def verdicts_markdown(results_dir: str | os.PathLike, profile: str, topics: list[str]) -> str:
-    """What the current records say about the claims whose text contains one of ``topics``:
-    one line per claim, data set and metric, drawn from the records (no typed numbers)."""
-    claims = [c for c in claims_for(profile) if any(t in c.text for t in topics)]
+def verdicts_markdown(
+    results_dir: str | os.PathLike, profile: str, topics: list[str] | None = None
+) -> str:
+    """What the current records say about the claims whose text contains one of ``topics``
+    (every claim when None): one line per claim, data set and metric, drawn from the records
+    (no typed numbers)."""
+    claims = [c for c in claims_for(profile) if topics is None or any(t in c.text for t in topics)]
     t = claims_table(results_dir, claims, n_resamples=1000)
     if t.empty:
         return f"*No runs for these claims in `{results_dir}` yet (profile `{profile}`).*"

@@ -10,6 +10,7 @@ small records land in ``results/<profile>/runs/<key>/`` as it finishes (commit t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -45,6 +46,47 @@ def grid(profile_name: str, datasets: list[str] | None = None, notebooks: list[s
     return baselines, ordered
 
 
+CLAIM = ".grid-claim"
+
+
+def _alive_grid(pid: int) -> bool:
+    """Is ``pid`` a live ``htclib.grid`` process (not a recycled pid after a reboot)?"""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"htclib.grid" in cmd
+
+
+def claim(folder: Path) -> bool:
+    """Take ``folder`` for this process, so several grid workers (``--workers`` or two shells)
+    never train the same run; a claim whose process died is taken over."""
+    folder.mkdir(parents=True, exist_ok=True)
+    f = folder / CLAIM
+    for _ in range(2):
+        try:
+            fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(f.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid == os.getpid():
+                return True
+            if _alive_grid(pid):
+                return False
+            f.unlink(missing_ok=True)  # stale: its worker died
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        return True
+    return False
+
+
+def release(folder: Path) -> None:
+    (folder / CLAIM).unlink(missing_ok=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m htclib.grid", description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
@@ -74,7 +116,15 @@ def main(argv=None) -> int:
         run_baseline(b, dc, results, p.encoder, p.max_len(dc.name), force=args.force)
     for i, cfg in enumerate(configs, start=1):
         t0 = time.perf_counter()
-        rec = run(cfg, results, force=args.force, progress=False)
+        folder = results / "runs" / cfg.key()
+        if not (folder / "result.json").exists() or args.force:
+            if not claim(folder):
+                print(f"[grid {i}/{len(configs)}] {cfg.name}: another worker has it", flush=True)
+                continue
+        try:
+            rec = run(cfg, results, force=args.force, progress=False)
+        finally:
+            release(folder)
         print(
             f"[grid {i}/{len(configs)}] {cfg.name}: headline "
             f"{100 * rec['test'].get('headline/micro_f1', float('nan')):.2f} / "

@@ -5,6 +5,7 @@ Starts JupyterLab on 127.0.0.1 from this venv on a copy of the notebooks, drives
 Screenshots go to ``$HTCLIB_SCREENSHOTS`` (default: the test's temp folder).
 """
 
+import json
 import os
 import secrets
 import shutil
@@ -161,6 +162,40 @@ def _open_and_run_all(driver, base, token, name, shots, timeout=600):
         raise
 
 
+def _reopen_with_fresh_kernel(driver, base, token, name, shots):
+    """Save, stop the kernel, reload: the explorer comes back from the widget state JupyterLab
+    saved with the notebook (the venv's overrides.json turns saveState on), with no
+    "Error displaying widget: model not found"."""
+    overrides = Path(sys.prefix) / "share/jupyter/lab/settings/overrides.json"
+    assert "saveState" in overrides.read_text(), f"{overrides}: run `make venv`"
+    saved = _PANEL + (
+        "if (!ok) return false; if (w.context.model.dirty) {"
+        " window.jupyterapp.commands.execute('docmanager:save'); return false; } return true;"
+    )
+    _wait(lambda: driver.execute_script(saved, name), 60, f"{name} saved")
+    with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=10) as r:
+        sessions = json.load(r)
+    for s in sessions:
+        req = urllib.request.Request(
+            f"{base}/api/sessions/{s['id']}?token={token}", method="DELETE"
+        )
+        urllib.request.urlopen(req, timeout=30).close()
+    driver.get(f"{base}/lab/tree/{name}?token={token}")
+    ready = _PANEL + "return ok && w.sessionContext.session.kernel.status === 'idle';"
+    _wait(lambda: driver.execute_script(ready, name), 180, f"{name} reopened")
+    _wait(
+        lambda: driver.find_elements("css selector", "img.widget-image"),
+        60,
+        "the explorer from the saved widget state",
+    )
+    time.sleep(2)
+    page = driver.find_element("css selector", "body").text
+    assert "Error displaying widget" not in page, "a stale widget view after reopening"
+    img = driver.find_elements("css selector", "img.widget-image")[0]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", img)
+    driver.save_screenshot(str(shots / "03_reopened.png"))
+
+
 def test_notebook_03_and_the_explorer_then_06(lab):
     from selenium.webdriver.common.keys import Keys
 
@@ -206,12 +241,14 @@ def test_notebook_03_and_the_explorer_then_06(lab):
     shown = driver.find_elements("css selector", ".widget-html")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", shown[-1])
     driver.save_screenshot(str(shots / "03_explorer_after.png"))
+    _reopen_with_fresh_kernel(driver, base, token, "03_global_spp.ipynb", shots)
 
     _open_and_run_all(driver, base, token, "06_analysis.ipynb", shots)
+    shown = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # 06's panel, not 03's hidden tab
     tables = driver.find_elements(
-        "css selector", ".jp-RenderedMarkdown table, .jp-RenderedHTMLCommon table"
+        "css selector", f"{shown} .jp-RenderedMarkdown table, {shown} .jp-RenderedHTMLCommon table"
     )
     assert tables, "06 renders its tables"
-    assert driver.find_elements("css selector", ".jp-OutputArea-output img")
+    assert driver.find_elements("css selector", f"{shown} .jp-OutputArea-output img")
     driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", tables[0])
     driver.save_screenshot(str(shots / "06_analysis.png"))

@@ -74,7 +74,7 @@ def test_claims_table_from_records(tmp_path):
     assert list(held.metric) == ["Mi-F1", "Ma-F1"] and set(held.verdict) == {stats.HOLDS}
     assert set(held["seeds A/B"]) == {"2/2"}
     assert "copy > non" not in set(t.claim)  # neither side ran: nothing to say
-    assert t[t.claim == "SPP vs probe"].verdict.tolist() == ["missing: B"]
+    assert t[t.claim == "SPP vs probe"].verdict.tolist() == ["no run yet of linear-probe"]
 
 
 def test_results_md_holds_claims_with_and_without_both_sides(tmp_path):
@@ -85,4 +85,4 @@ def test_results_md_holds_claims_with_and_without_both_sides(tmp_path):
     _record(tmp_path, "cls", "-", 0, gold, bad, "cls0")
     md = write_tables(tmp_path, "smoke")["md"].read_text()  # smoke: global P = 10
     assert "| SPP >= CLS-tuning at < 1% of the parameters | wos | spp 10 | cls | Mi-F1 |" in md
-    assert "| 40 | holds |" in md and "missing: B" in md
+    assert "| 40 | holds |" in md and "no run yet of linear-probe" in md
