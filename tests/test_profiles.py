@@ -64,3 +64,28 @@ def test_keys_ignore_fields_at_their_default():
 def test_unknown_profile_is_named():
     with pytest.raises(ValueError, match="unknown profile 'gpu'"):
         P.get_profile("gpu")
+
+
+def test_grid_workers_never_share_a_run(tmp_path):
+    """A claim held by a live grid worker is respected; one left by a dead worker is taken
+    over; this process may re-enter its own claim."""
+    import os
+    import subprocess
+    import sys
+
+    from htclib.grid import CLAIM, claim, release
+
+    run = tmp_path / "runs" / "abc"
+    assert claim(run) and claim(run)  # ours, re-entrant
+    release(run)
+    assert not (run / CLAIM).exists()
+    # a live process whose command line names htclib.grid holds it
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "htclib.grid"])
+    try:
+        (run / CLAIM).write_text(str(other.pid))
+        assert not claim(run)
+    finally:
+        other.kill()
+        other.wait()
+    assert claim(run)  # its worker died: taken over
+    assert (run / CLAIM).read_text() == str(os.getpid())
