@@ -114,6 +114,16 @@ def make_batches(
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
+def shard_batches(batches: list[np.ndarray], rank: int, world: int) -> list[np.ndarray]:
+    """Each process's part of every global batch (``batch_size`` rows each): the gradients that
+    data-parallel training averages are then those of the one-process run with a global batch
+    of ``world * batch_size`` rows. A last batch with fewer rows than processes is dropped on
+    every process (they must all take the same number of steps)."""
+    if world == 1:
+        return batches
+    return [np.array_split(b, world)[rank] for b in batches if len(b) >= world]
+
+
 def token_rows(ds) -> list[list[int]]:
     """Token ids of a tokenised dataset as plain lists (read once, not per batch)."""
     return [list(r) for r in ds["input_ids"]]
@@ -274,7 +284,10 @@ def fit(
         if cfg.schedule == "linear"
         else get_constant_schedule_with_warmup(optimizer, warm)
     )
-    model, optimizer, scheduler = acc.prepare(model, optimizer, scheduler)
+    # The scheduler stays unprepared and steps once per optimiser step: accelerate's wrapper
+    # would step it once per process, so a 2-process run would not follow the schedule of the
+    # one-process run with the same global batch.
+    model, optimizer = acc.prepare(model, optimizer)
     trainable = [p for g in groups for p in g["params"]]
     loss_fn = nn.BCEWithLogitsLoss()
     y_train_t = torch.as_tensor(np.asarray(y_train), dtype=torch.float32)
@@ -299,10 +312,16 @@ def fit(
     while epoch < cfg.max_epochs:
         epoch += 1
         model.train()
-        batches = make_batches(
-            lengths, cfg.batch_size, seed=cfg.seed * 1000 + epoch, bucketing=cfg.bucketing
+        batches = shard_batches(
+            make_batches(
+                lengths,
+                cfg.batch_size * acc.num_processes,
+                seed=cfg.seed * 1000 + epoch,
+                bucketing=cfg.bucketing,
+            ),
+            acc.process_index,
+            acc.num_processes,
         )
-        batches = batches[acc.process_index :: acc.num_processes]
         t0, seen, loss_sum = time.perf_counter(), 0, 0.0
         bar = tqdm(
             batches,
@@ -320,12 +339,15 @@ def fit(
                 if acc.sync_gradients and cfg.clip_norm:
                     acc.clip_grad_norm_(trainable, cfg.clip_norm)
                 optimizer.step()
-                scheduler.step()
+                if acc.sync_gradients:
+                    scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
             if acc.sync_gradients:
                 state["step"] += 1
-            seen += len(idx)
-            loss_sum += loss.item() * len(idx)
+            if acc.num_processes > 1:  # the global batch's loss and rows, as one process sees them
+                loss = acc.reduce(loss.detach(), reduction="mean")
+            seen += len(idx) * acc.num_processes
+            loss_sum += loss.item() * len(idx) * acc.num_processes
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
             if cfg.max_steps is not None and state["step"] >= cfg.max_steps:
                 stopped = "max_steps"

@@ -24,20 +24,30 @@ def toy_problem(toy_tok, n_train=256, n_dev=64):
     )
 
 
-def train_once(toy_tok, method="spp", seed=0, epochs=3, out_dir=None, resume=False):
+def train_once(
+    toy_tok,
+    method="spp",
+    seed=0,
+    epochs=3,
+    out_dir=None,
+    resume=False,
+    batch_size=16,
+    head_dropout=0.1,
+    **train_kw,
+):
     h, tr, ytr, dv, ydv = toy_problem(toy_tok)
-    cfg = ModelConfig(method=method, prefix=PrefixConfig(length=4))
+    cfg = ModelConfig(method=method, prefix=PrefixConfig(length=4), head_dropout=head_dropout)
     # A wider init than BERT's 0.02: a random BERT's [CLS] is otherwise nearly input-independent.
     model = (GlobalSPP if method == "spp" else CLSTuning)(cfg, h, tiny_bert(seed=0, init=0.2))
     model.head.init_bias_from_prior(ytr)
     tc = TrainConfig(
         max_epochs=epochs,
-        batch_size=16,
+        batch_size=batch_size,
         lr=1e-2 if method == "spp" else 1e-3,
         head_lr=1e-2,
         seed=seed,
         patience=10,
-        schedule="constant",
+        **{"schedule": "constant", **train_kw},
     )
     res = fit(
         model,
@@ -108,3 +118,51 @@ def test_batches_bucketing_covers_all():
 def test_bad_train_config(kw, msg):
     with pytest.raises(ValueError, match=msg):
         TrainConfig(**kw)
+
+
+def test_data_parallel_matches_one_process(tmp_path):
+    """``accelerate launch --multi_gpu --num_processes 2`` on CPU (gloo, 8 rows per process)
+    trains the toy SPP to the same parameters and dev scores as one process with batch 16:
+    each process takes its half of every global batch and the schedule steps once per
+    optimiser step. Dropout is off (each process would draw its own masks)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    worker = Path(__file__).with_name("ddp_worker.py")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run(
+        [sys.executable, str(worker), str(tmp_path / "one.pt"), "16"], check=True, env=env
+    )
+    launch = Path(sys.executable).with_name("accelerate")
+    # --multi_gpu picks accelerate's torchrun launcher; without a GPU it runs MULTI_CPU on gloo
+    done = subprocess.run(
+        [
+            str(launch),
+            "launch",
+            "--multi_gpu",
+            "--num_processes",
+            "2",
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            str(worker),
+            str(tmp_path / "two.pt"),
+            "8",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    one, two = (torch.load(tmp_path / f) for f in ("one.pt", "two.pt"))
+    assert [h["dev_headline"] for h in one["history"]] == [
+        h["dev_headline"] for h in two["history"]
+    ]
+    for (k, a), (_, b) in zip(one["params"].items(), two["params"].items(), strict=True):
+        assert torch.allclose(a, b, atol=1e-5), (k, (a - b).abs().max())
+    assert one["history"][-1]["train_loss"] == pytest.approx(two["history"][-1]["train_loss"])
