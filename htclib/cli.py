@@ -164,6 +164,8 @@ def cmd_train(args) -> int:
     cfg = _config(args)
     out = ensure_writable_dir(args.out)
     rec = run(cfg, out, progress=not args.quiet)
+    if "test" not in rec:  # a data-parallel worker other than the main one: it writes nothing
+        return 0
     run_dir = out / "runs" / rec["key"]
     artifact = out / "artifact"
     if artifact.is_symlink() or not artifact.exists():

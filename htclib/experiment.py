@@ -194,6 +194,10 @@ def run(
         model, fit_info = _fit_global(
             cfg, ds, encoder, tok, splits, ys, folder, resume, progress, multi
         )
+    if _other_process():
+        # Data-parallel (accelerate launch): every process holds the same trained weights;
+        # the main one scores and writes the records, the others stop here.
+        return {"name": cfg.name, "key": cfg.key(), "process": "not the main process"}
     from .artifacts import artifact_bytes, save_artifact
     from .train import predict_logits, sigmoid
 
@@ -254,6 +258,12 @@ def run(
     }
     atomic_write_json(done, result)
     return result
+
+
+def _other_process() -> bool:
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized() and dist.get_rank() != 0
 
 
 def _prefix_label(cfg: RunConfig) -> str:
