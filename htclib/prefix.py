@@ -11,12 +11,15 @@ Shapes: L layers, H heads, P prefix length, D head size, B batch, T tokens.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import math
+import types
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from transformers import DynamicCache
 
@@ -197,15 +200,85 @@ def encode(
         raise ValueError(
             "pooling='pooler' needs an encoder loaded with its pooler (add_pooling_layer=True)"
         )
-    out = encoder(
-        input_ids=input_ids,
-        attention_mask=mask,
-        token_type_ids=torch.zeros_like(input_ids),
-        position_ids=positions,
-        use_cache=False,
-        **kwargs,
-    )
+    with cls_only_last_layer(encoder):
+        out = encoder(
+            input_ids=input_ids,
+            attention_mask=mask,
+            token_type_ids=torch.zeros_like(input_ids),
+            position_ids=positions,
+            use_cache=False,
+            **kwargs,
+        )
     return out.pooler_output if pooling == "pooler" else out.last_hidden_state[:, 0]
+
+
+# ---- the last layer for [CLS] only ------------------------------------------------------------
+# Classification reads one state of the last layer: [CLS]. That layer still needs keys and
+# values of every token (and the prefix), but its query, attention output and feed-forward are
+# needed at [CLS] alone; computing them for all T tokens is (T-1)/T of its work wasted, forward
+# and backward (about 1/7 of a MiniLM step, 1/14 of a BERT-base one). Exact: the same
+# operations on the rows that are kept.
+
+
+def _cls_layer_forward(layer, hidden_states, attention_mask=None, *args, **kwargs):
+    sa = layer.attention.self
+    batch, seq, _ = hidden_states.shape
+    cls = hidden_states[:, :1]
+
+    def heads(x, n):
+        return x.view(batch, n, -1, sa.attention_head_size).transpose(1, 2)
+
+    q = heads(sa.query(cls), 1)
+    k, v = heads(sa.key(hidden_states), seq), heads(sa.value(hidden_states), seq)
+    cache = kwargs.get("past_key_values", kwargs.get("cache"))
+    if cache is not None:
+        k, v = cache.update(k, v, sa.layer_idx)
+    if attention_mask is not None and attention_mask.dim() == 4:
+        attention_mask = attention_mask[:, :, :1]
+    o = F.scaled_dot_product_attention(
+        q,
+        k,
+        v,
+        attn_mask=attention_mask,
+        dropout_p=sa.dropout.p if sa.training else 0.0,
+        scale=sa.scaling,
+    )
+    att = layer.attention.output(o.transpose(1, 2).reshape(batch, 1, -1), cls)
+    return layer.output(layer.intermediate(att), att)  # (B, 1, hidden): [CLS] only
+
+
+def _cls_only_ok(encoder: nn.Module):
+    """The last layer when it has BERT's layout (self-attention only); None otherwise."""
+    layers = getattr(getattr(encoder, "encoder", None), "layer", None)
+    if not layers:
+        return None
+    last = layers[-1]
+    sa = getattr(getattr(last, "attention", None), "self", None)
+    needed = ("query", "key", "value", "attention_head_size", "scaling", "dropout")
+    if sa is None or not all(hasattr(sa, a) for a in needed):
+        return None
+    if getattr(last, "add_cross_attention", False) or getattr(last, "is_decoder", False):
+        return None
+    if not (hasattr(last, "intermediate") and hasattr(last, "output")):
+        return None
+    return last
+
+
+@contextlib.contextmanager
+def cls_only_last_layer(encoder: nn.Module, enabled: bool = True):
+    """Within the block the encoder's last layer computes [CLS] only (``last_hidden_state`` is
+    ``(B, 1, hidden)``); a no-op for encoders without BERT's layer layout. ``enabled=False``
+    pins the full layer for the block (inner calls, e.g. :func:`encode`'s, then change nothing)."""
+    last = _cls_only_ok(encoder)
+    if last is None or "forward" in vars(last):  # not BERT-like, or an outer block decided
+        yield
+        return
+    impl = _cls_layer_forward if enabled else type(last).forward
+    last.forward = types.MethodType(impl, last)
+    try:
+        yield
+    finally:
+        del last.forward
 
 
 def encode_prefixed(

@@ -134,3 +134,32 @@ def test_matches_peft_prefix_tuning(batch):
     torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=0)
     unshifted = P.encode(bert, ids, mask, P.expand_prefix(kv, 3))
     assert not torch.allclose(unshifted, theirs, atol=1e-3)
+
+
+@pytest.mark.parametrize("pooling", ["cls", "pooler"])
+@pytest.mark.parametrize("with_prefix", [True, False])
+def test_cls_only_last_layer_is_exact(pooling, with_prefix):
+    """The last layer computed for [CLS] alone gives the full computation's [CLS] state and
+    prefix gradients (padding in the batch, pooler or not, with or without a prefix)."""
+    bert = tiny_bert(seed=0, init=0.2, pooler=True).eval()
+    layers, heads, dim = P.encoder_dims(bert)
+    kv = torch.randn(layers, 2, heads, 5, dim, requires_grad=True)
+    ids = torch.randint(5, 90, (3, 12), generator=torch.Generator().manual_seed(0))
+    mask = torch.ones_like(ids)
+    mask[1, 8:] = 0
+    outs = []
+    for enabled in (False, True):
+        kv.grad = None
+        with P.cls_only_last_layer(bert, enabled):  # disabled: the inner call is a no-op
+            h = P.encode(
+                bert, ids, mask, P.expand_prefix(kv, 3) if with_prefix else None, pooling=pooling
+            )
+        h.sin().sum().backward()
+        outs.append((h.detach(), None if kv.grad is None else kv.grad.clone()))
+    torch.testing.assert_close(outs[1][0], outs[0][0], atol=1e-5, rtol=0)
+    if with_prefix:
+        torch.testing.assert_close(outs[1][1], outs[0][1], atol=1e-5, rtol=0)
+    with P.cls_only_last_layer(bert):
+        out = bert(input_ids=ids, attention_mask=mask)
+    assert out.last_hidden_state.shape == (3, 1, bert.config.hidden_size)
+    assert "forward" not in vars(bert.encoder.layer[-1])  # restored
