@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-524 venv lint bench cpu clean
+.PHONY: demo test test-524 venv lint bench cpu records clean
 
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
@@ -55,6 +55,14 @@ bench: venv
 lint: venv
 	$(BIN)/ruff check htclib tests benchmarks
 	$(BIN)/ruff format --check htclib tests benchmarks
+
+# Stage the records of finished runs only (a run still training has a config but no result).
+records:
+	@for d in results/*/runs/*/; do \
+		if [ -f "$$d/result.json" ]; then \
+			for f in config.json result.json test_pred.json; do [ ! -f "$$d$$f" ] || git add "$$d$$f"; done; \
+		fi; \
+	done; git status --short results | head -20
 
 clean:
 	rm -rf runs .cache
