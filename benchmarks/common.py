@@ -49,13 +49,23 @@ def encoder(kind: str) -> nn.Module:
 
 
 class SPP(nn.Module):
-    def __init__(self, enc, n_labels=141, length=20):
+    """htclib's prefix path. ``encoder_dropout=True`` keeps the frozen encoder's dropout on in
+    training (P-tuning v2 and PEFT do: the like-for-like comparison); False is htclib's own
+    recipe (frozen encoder in eval mode, no dropout masks to draw)."""
+
+    def __init__(self, enc, n_labels=141, length=20, encoder_dropout=True):
         super().__init__()
         self.enc = enc
         for p in enc.parameters():
             p.requires_grad_(False)
         self.prefix = PrefixEncoder(PrefixConfig(length=length), enc)
         self.head = nn.Linear(enc.config.hidden_size, n_labels)
+        self.encoder_dropout = encoder_dropout
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.enc.train(mode and self.encoder_dropout)
+        return self
 
     def forward(self, ids, mask):
         return self.head(encode(self.enc, ids, mask, expand_prefix(self.prefix(), ids.shape[0])))
