@@ -85,6 +85,11 @@ def paper_claims(global_p: str = "30", local_short: str = "10/20", local_long: s
             Row("spp", prefix=global_p, recipe="ptv2"),
             spp,
         ),
+        Claim(
+            "our prefix engine vs PEFT's prefix tuning (same P, head and trainer)",
+            spp,
+            Row("peft", prefix=global_p),
+        ),
     ]
     for lengths in (local_short, "10/20/30"):
         copy, tr, non = (Row("local", v, lengths) for v in ("copy", "transform", "non"))

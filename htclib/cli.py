@@ -43,7 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", required=True, help="folder or file with the training data")
     t.add_argument("--out", required=True, help="folder for the run (artifact, records)")
     t.add_argument("--config", help="a JSON run config (flags below override its fields)")
-    t.add_argument("--method", choices=["spp", "cls", "local"], help="default: spp (global prefix)")
+    t.add_argument(
+        "--method",
+        choices=["spp", "cls", "local", "peft"],
+        help="default: spp (global prefix); peft: PEFT's prefix tuning, the cross-check",
+    )
     t.add_argument("--prefix-length", type=int, help="P for global SPP (default 20)")
     t.add_argument("--level-lengths", help="local SPP: one P per level, e.g. 10,20")
     t.add_argument("--transfer", choices=["non", "copy", "transform"], help="local SPP start")

@@ -38,7 +38,8 @@ class ModelConfig:
     """One model.
 
     method: ``"cls"`` (full fine-tuning + global head), ``"spp"`` (global prefix + global
-        head), ``"local"`` (one prefix + head per level, see :mod:`htclib.local`).
+        head), ``"local"`` (one prefix + head per level, see :mod:`htclib.local`), ``"peft"``
+        (PEFT's prefix tuning with the same head: the cross-check, :mod:`htclib.peft_prefix`).
     encoder: ``"minilm"`` (offline), a Hugging Face name (``bert-base-uncased``) or a folder.
     prefix: prefix settings for SPP (``prefix.length`` is P); local models use
         ``level_lengths`` (one P per level, top first).
@@ -64,8 +65,8 @@ class ModelConfig:
     def __post_init__(self):
         if isinstance(self.prefix, dict):
             self.prefix = PrefixConfig(**self.prefix)
-        if self.method not in ("cls", "spp", "local"):
-            raise ValueError(f"method must be 'cls', 'spp' or 'local', got {self.method!r}")
+        if self.method not in ("cls", "spp", "local", "peft"):
+            raise ValueError(f"method must be 'cls', 'spp', 'local' or 'peft', got {self.method!r}")
         if self.transfer not in ("non", "copy", "transform"):
             raise ValueError(
                 f"transfer must be 'non', 'copy' or 'transform', got {self.transfer!r}"

@@ -98,6 +98,10 @@ def build_model(
         return CLSTuning(cfg, hierarchy, encoder)
     if cfg.method == "spp":
         return GlobalSPP(cfg, hierarchy, encoder)
+    if cfg.method == "peft":
+        from .peft_prefix import PEFTPrefix
+
+        return PEFTPrefix(cfg, hierarchy, encoder)
     from .local import LocalSPP
 
     return LocalSPP(cfg, hierarchy, encoder)

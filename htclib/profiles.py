@@ -76,6 +76,9 @@ class Profile:
     curve_dataset: str | None = None
     curve_fractions: list[float] = field(default_factory=list)
     curve_local: str = "copy"
+    # the cross-check: PEFT's prefix tuning at the last global length, same head and trainer
+    peft_datasets: list[str] = field(default_factory=list)
+    peft_seeds: list[int] = field(default_factory=lambda: [0])
 
     def max_len(self, dataset: str) -> int:
         return self.max_length.get(dataset, 128)
@@ -129,6 +132,7 @@ PROFILES: dict[str, Profile] = {
         cl_extra_lrs=[1e-2],
         recipes=["ptv2"],
         recipe_datasets=["wos"],
+        peft_datasets=["wos"],
         curve_dataset="wos",
         curve_fractions=[0.1, 0.25, 0.5],
         # fp32 everywhere: the same numbers on any CPU. bf16 autocast pays only where the CPU
@@ -311,6 +315,20 @@ def recipe_runs(p: Profile, dataset: str) -> list[RunConfig]:
     ]
 
 
+def peft_runs(p: Profile, dataset: str) -> list[RunConfig]:
+    """PEFT's prefix tuning at the last global length (the cross-check of our prefix engine:
+    accuracy and time to accuracy), seeds ``peft_seeds``."""
+    if dataset not in p.peft_datasets:
+        return []
+    length = p.global_lengths[-1]
+    out = []
+    for seed in p.peft_seeds:
+        data, train = _base(p, dataset, seed)
+        model = ModelConfig("peft", p.encoder, PrefixConfig(length=length))
+        out.append(RunConfig(f"{dataset}/peft-P{length}/s{seed}", data, model, train))
+    return out
+
+
 def curve_runs(p: Profile, dataset: str) -> list[RunConfig]:
     """Training-size curve: CLS, global SPP (last length) and the ``curve_local`` variant at
     each fraction of the training split (dev and test whole; 100% are the main runs). The
@@ -354,7 +372,7 @@ def plan(profile: str | Profile, notebook: str, dataset: str) -> list[RunConfig]
     if key == "03":
         sweep = p.sweep_lengths if (p.sweep_datasets is None or dataset in p.sweep_datasets) else []
         lengths = sorted(set(p.global_lengths) | set(sweep))
-        return spp_runs(p, dataset, lengths) + recipe_runs(p, dataset)
+        return spp_runs(p, dataset, lengths) + recipe_runs(p, dataset) + peft_runs(p, dataset)
     if key == "04":
         return local_runs(p, dataset)
     if key == "05":
