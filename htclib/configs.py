@@ -39,7 +39,7 @@ class ModelConfig:
 
     method: ``"cls"`` (full fine-tuning + global head), ``"spp"`` (global prefix + global
         head), ``"local"`` (one prefix + head per level, see :mod:`htclib.local`), ``"peft"``
-        (PEFT's prefix tuning with the same head: the cross-check, :mod:`htclib.peft_prefix`).
+        (PEFT's prefix tuning with the same head: the cross-check, :class:`htclib.models.PEFTPrefix`).
     encoder: ``"minilm"`` (offline), a Hugging Face name (``bert-base-uncased``) or a folder.
     prefix: prefix settings for SPP (``prefix.length`` is P); local models use
         ``level_lengths`` (one P per level, top first).

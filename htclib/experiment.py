@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from . import __version__
 from .configs import ContrastiveConfig, DataConfig, stable_key
@@ -260,6 +261,14 @@ def run(
     return result
 
 
+def label_name_ids(h: Hierarchy, tok, model_cfg) -> torch.Tensor:
+    """Token ids ``(1, T)`` of the label names, top level first: the text a prefix with
+    ``init="tokens"`` starts from (the task's own vocabulary)."""
+    names = [h.name(i) for i in range(h.n_labels)]  # labels are stored level by level
+    enc = tok([" ".join(names)], truncation=True, max_length=model_cfg.prefix.length + 2)
+    return torch.as_tensor(enc["input_ids"][:1])
+
+
 def _other_process() -> bool:
     import torch.distributed as dist
 
@@ -280,6 +289,8 @@ def _fit_global(cfg, ds, encoder, tok, splits, ys, folder, resume, progress, mul
 
     model = build_model(cfg.model, ds.hierarchy, encoder)
     model.head.init_bias(cfg.model.head_bias, ys["train"])
+    if cfg.model.method == "spp" and cfg.model.prefix.init == "tokens":
+        model.prefix.init_from_tokens(encoder, label_name_ids(ds.hierarchy, tok, cfg.model))
     info: dict = {}
     if cfg.contrastive is not None:
         if cfg.model.method != "spp":

@@ -13,9 +13,17 @@ from .configs import ModelConfig
 from .encoders import freeze, load_encoder
 from .heads import ClassifierHead
 from .hierarchy import Hierarchy
-from .prefix import FrozenEncoderWithPrefix, PrefixEncoder, encode, n_prefix_params
+from .prefix import FrozenEncoderWithPrefix, PrefixEncoder, encode, encoder_dims, n_prefix_params
 
-__all__ = ["CLSTuning", "GlobalSPP", "HTCModel", "ModelConfig", "build_model", "freeze"]
+__all__ = [
+    "CLSTuning",
+    "GlobalSPP",
+    "HTCModel",
+    "ModelConfig",
+    "PEFTPrefix",
+    "build_model",
+    "freeze",
+]
 
 
 class HTCModel(nn.Module):
@@ -88,6 +96,46 @@ class GlobalSPP(FrozenEncoderWithPrefix, HTCModel):
         return self.head(self.cls_states(input_ids, attention_mask))
 
 
+class PEFTPrefix(HTCModel):
+    """PEFT's prefix tuning behind our head and trainer (``method="peft"``): the cross-check row.
+
+    Hugging Face PEFT's ``PrefixTuningConfig`` (feature extraction, P virtual tokens) on the
+    frozen encoder with the same head, data, loss, optimiser and early stopping as global SPP,
+    so the two prefix engines compare on accuracy and time to accuracy. PEFT as a user gets it:
+    its own prefix initialisation (an embedding table, N(0, 1)), the text numbered from P, the
+    frozen encoder's dropout on in training.
+    """
+
+    def __init__(self, cfg: ModelConfig, hierarchy: Hierarchy, encoder: nn.Module):
+        try:
+            import peft
+        except ImportError as e:  # a dev extra: say how to get it
+            raise ImportError("method 'peft' needs the peft package (pip install peft)") from e
+        super().__init__(cfg, hierarchy, encoder)
+        pcfg = peft.PrefixTuningConfig(
+            task_type=peft.TaskType.FEATURE_EXTRACTION, num_virtual_tokens=cfg.prefix.length
+        )
+        self.peft = peft.get_peft_model(encoder, pcfg)  # freezes the encoder's weights
+
+    def body_parameters(self):
+        return [p for p in self.peft.prompt_encoder.parameters() if p.requires_grad]
+
+    def n_total(self):
+        return sum(p.numel() for p in self.encoder.parameters() if not p.requires_grad) + sum(
+            p.numel() for p in self.head.parameters()
+        )
+
+    def n_served(self):
+        layers, heads, dim = encoder_dims(self.encoder)
+        return layers * 2 * heads * dim * self.cfg.prefix.length + sum(
+            p.numel() for p in self.head.parameters()
+        )
+
+    def forward(self, input_ids, attention_mask):
+        out = self.peft(input_ids=input_ids, attention_mask=attention_mask)
+        return self.head(out.last_hidden_state[:, 0])
+
+
 def build_model(
     cfg: ModelConfig, hierarchy: Hierarchy, encoder: nn.Module | None = None
 ) -> HTCModel:
@@ -99,8 +147,6 @@ def build_model(
     if cfg.method == "spp":
         return GlobalSPP(cfg, hierarchy, encoder)
     if cfg.method == "peft":
-        from .peft_prefix import PEFTPrefix
-
         return PEFTPrefix(cfg, hierarchy, encoder)
     from .local import LocalSPP
 

@@ -39,6 +39,10 @@ class PrefixConfig:
     shift_positions: False keeps the text at positions 0..T-1, as pretrained; True numbers it
         from P like transformers does by default with a cache (P-tuning v2 and PEFT behave
         this way; set it to reproduce them exactly).
+    init: ``"random"`` (normal, ``init_std``) or ``"tokens"``: the frozen encoder's own keys and
+        values of real tokens, layer by layer (Li & Liang's prefix-tuning initialisation from
+        real words' activations; :func:`token_key_values`). Which text: the trainer passes the
+        label names, top level first (:mod:`htclib.experiment`).
 
     Defaults are the ``htclib`` recipe; :mod:`htclib.recipes` sets the P-tuning v2 values.
     """
@@ -49,6 +53,13 @@ class PrefixConfig:
     dropout: float = 0.0
     init_std: float = 0.5
     shift_positions: bool = False
+    init: str = "random"
+
+    def __post_init__(self):
+        if self.init not in ("random", "tokens"):
+            raise ValueError(f"prefix init must be 'random' or 'tokens', got {self.init!r}")
+        if self.init == "tokens" and self.projection:
+            raise ValueError("prefix init 'tokens' sets the key/values directly: no projection")
 
 
 def encoder_dims(encoder: nn.Module) -> tuple[int, int, int]:
@@ -118,6 +129,13 @@ class PrefixEncoder(nn.Module):
         return self.dropout(kv)
 
     @torch.no_grad()
+    def init_from_tokens(self, encoder: nn.Module, input_ids: torch.Tensor) -> None:
+        """Start from the encoder's own key/values of a real text (``init="tokens"``)."""
+        if self.cfg.projection:
+            raise ValueError("init_from_tokens sets key/values directly: not with a projection")
+        self.kv.copy_(token_key_values(encoder, input_ids.to(self.kv.device), self.cfg.length))
+
+    @torch.no_grad()
     def materialise(self) -> torch.Tensor:
         """The prefix as plain key/values ``(L, 2, H, P, D)`` (projection applied, no dropout)."""
         if self.cfg.projection:
@@ -127,6 +145,45 @@ class PrefixEncoder(nn.Module):
             self.train(was)
             return kv
         return self.kv.detach().clone()
+
+
+@torch.no_grad()
+def token_key_values(encoder: nn.Module, input_ids: torch.Tensor, length: int) -> torch.Tensor:
+    """``(L, 2, H, length, D)``: each layer's key and value projections of the tokens of one
+    text ``input_ids`` ``(1, T)`` run through the frozen encoder, its words (not [CLS]/[SEP])
+    cycled to fill ``length`` positions."""
+    layers = getattr(getattr(encoder, "encoder", None), "layer", None)
+    if not layers or not hasattr(getattr(layers[0], "attention", None), "self"):
+        raise ValueError("prefix init 'tokens' needs a BERT-like encoder (attention.self.key)")
+    got: dict[tuple[int, int], torch.Tensor] = {}
+    hooks = []
+    for i, layer in enumerate(layers):
+        sa = layer.attention.self
+        for j, proj in enumerate((sa.key, sa.value)):
+            hooks.append(
+                proj.register_forward_hook(
+                    lambda _m, _i, out, key=(i, j): got.__setitem__(key, out[0])
+                )
+            )
+    was = encoder.training
+    encoder.eval()
+    try:
+        with cls_only_last_layer(encoder, False):
+            encoder(input_ids=input_ids, attention_mask=torch.ones_like(input_ids))
+    finally:
+        for h in hooks:
+            h.remove()
+        encoder.train(was)
+    n_layers, heads, dim = encoder_dims(encoder)
+    seq = input_ids.shape[1]
+    words = torch.arange(1, seq - 1) if seq > 2 else torch.arange(seq)
+    pick = words[torch.arange(length) % len(words)]
+    return torch.stack(
+        [
+            torch.stack([got[(i, j)].view(seq, heads, dim)[pick].transpose(0, 1) for j in (0, 1)])
+            for i in range(n_layers)
+        ]
+    )
 
 
 def build_cache(kv: torch.Tensor) -> DynamicCache:

@@ -79,6 +79,10 @@ class Profile:
     # the cross-check: PEFT's prefix tuning at the last global length, same head and trainer
     peft_datasets: list[str] = field(default_factory=list)
     peft_seeds: list[int] = field(default_factory=lambda: [0])
+    # a time-to-accuracy lever: global SPP at the last length started from the encoder's own
+    # key/values of the label names (PrefixConfig.init="tokens"), these data sets and seeds
+    token_init_datasets: list[str] = field(default_factory=list)
+    token_init_seeds: list[int] = field(default_factory=lambda: [0])
 
     def max_len(self, dataset: str) -> int:
         return self.max_length.get(dataset, 128)
@@ -133,6 +137,7 @@ PROFILES: dict[str, Profile] = {
         recipes=["ptv2"],
         recipe_datasets=["wos"],
         peft_datasets=["wos"],
+        token_init_datasets=["wos"],
         curve_dataset="wos",
         curve_fractions=[0.1, 0.25, 0.5],
         # fp32 everywhere: the same numbers on any CPU. bf16 autocast pays only where the CPU
@@ -329,6 +334,19 @@ def peft_runs(p: Profile, dataset: str) -> list[RunConfig]:
     return out
 
 
+def token_init_runs(p: Profile, dataset: str) -> list[RunConfig]:
+    """Global SPP at the last length with the prefix started from the label names' own
+    key/values (seeds ``token_init_seeds``): does it reach a given dev score sooner?"""
+    if dataset not in p.token_init_datasets:
+        return []
+    out = []
+    for base in spp_runs(p, dataset, [p.global_lengths[-1]]):
+        if base.train.seed in p.token_init_seeds:
+            model = replace(base.model, prefix=replace(base.model.prefix, init="tokens"))
+            out.append(replace(base, name=_tagged(base.name, "tokinit"), model=model))
+    return out
+
+
 def curve_runs(p: Profile, dataset: str) -> list[RunConfig]:
     """Training-size curve: CLS, global SPP (last length) and the ``curve_local`` variant at
     each fraction of the training split (dev and test whole; 100% are the main runs). The
@@ -372,7 +390,12 @@ def plan(profile: str | Profile, notebook: str, dataset: str) -> list[RunConfig]
     if key == "03":
         sweep = p.sweep_lengths if (p.sweep_datasets is None or dataset in p.sweep_datasets) else []
         lengths = sorted(set(p.global_lengths) | set(sweep))
-        return spp_runs(p, dataset, lengths) + recipe_runs(p, dataset) + peft_runs(p, dataset)
+        return (
+            spp_runs(p, dataset, lengths)
+            + recipe_runs(p, dataset)
+            + peft_runs(p, dataset)
+            + token_init_runs(p, dataset)
+        )
     if key == "04":
         return local_runs(p, dataset)
     if key == "05":

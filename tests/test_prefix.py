@@ -163,3 +163,54 @@ def test_cls_only_last_layer_is_exact(pooling, with_prefix):
         out = bert(input_ids=ids, attention_mask=mask)
     assert out.last_hidden_state.shape == (3, 1, bert.config.hidden_size)
     assert "forward" not in vars(bert.encoder.layer[-1])  # restored
+
+
+def test_token_key_values_are_the_encoders_own_and_cycle(bert):
+    ids = torch.tensor([[1, 11, 12, 13, 2]])  # [CLS] three words [SEP]
+    kv = P.token_key_values(bert, ids, 5)
+    layers, heads, dim = P.encoder_dims(bert)
+    assert kv.shape == (layers, 2, heads, 5, dim)
+    with torch.no_grad():
+        bert.eval()
+        emb = bert.embeddings(input_ids=ids)
+        k0 = bert.encoder.layer[0].attention.self.key(emb)[0].view(5, heads, dim)
+    words = [1, 2, 3, 1, 2]  # the three words, cycled; never [CLS]/[SEP]
+    torch.testing.assert_close(kv[0, 0], k0[words].transpose(0, 1))
+    enc = P.PrefixEncoder(P.PrefixConfig(length=5, init="tokens"), bert)
+    enc.init_from_tokens(bert, ids)
+    torch.testing.assert_close(enc(), kv)
+    with pytest.raises(ValueError, match="random' or 'tokens"):
+        P.PrefixConfig(init="words")
+
+
+def test_token_init_run_starts_from_the_label_names(tmp_path, monkeypatch):
+    """A run with ``init="tokens"`` starts its prefix from the encoder's key/values of the
+    label names (captured at the first training step) and trains to a record."""
+    from htclib import experiment
+    from htclib import train as T
+    from htclib.configs import DataConfig
+    from htclib.experiment import RunConfig
+    from htclib.train import TrainConfig
+    from tests.conftest import tiny_workspace
+
+    work = tiny_workspace(tmp_path)
+    cfg = RunConfig(
+        "toy/tokinit",
+        DataConfig("toy", path=str(work / "data")),
+        ModelConfig("spp", str(work / "enc"), P.PrefixConfig(length=4, init="tokens")),
+        TrainConfig(max_epochs=1, batch_size=16, max_length=24),
+    )
+    seen = {}
+    real_fit = T.fit
+
+    def fit(model, *a, **k):
+        seen["start"] = model.prefix.kv.detach().clone()
+        return real_fit(model, *a, **k)
+
+    monkeypatch.setattr(T, "fit", fit)
+    rec = experiment.run(cfg, tmp_path / "out", progress=False)
+    tok, enc = experiment.get_encoder(str(work / "enc"))
+    ds = experiment.get_data(cfg.data)
+    want = P.token_key_values(enc, experiment.label_name_ids(ds.hierarchy, tok, cfg.model), 4)
+    torch.testing.assert_close(seen["start"], want)
+    assert rec["config"]["model"]["prefix"]["init"] == "tokens"

@@ -72,6 +72,8 @@ def test_grid_workers_never_share_a_run(tmp_path):
     import os
     import subprocess
     import sys
+    import time
+    from pathlib import Path
 
     from htclib.grid import CLAIM, claim, release
 
@@ -82,6 +84,10 @@ def test_grid_workers_never_share_a_run(tmp_path):
     # a live process whose command line names htclib.grid holds it
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "htclib.grid"])
     try:
+        for _ in range(100):  # until the child has exec'd (before, /proc shows our cmdline)
+            if b"htclib.grid" in Path(f"/proc/{other.pid}/cmdline").read_bytes():
+                break
+            time.sleep(0.05)
         (run / CLAIM).write_text(str(other.pid))
         assert not claim(run)
     finally:
