@@ -15,36 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from .profiles import NOTEBOOKS, PROFILES, curve_data, data_config, get_profile, plan
-
-BASELINES = ("tfidf-lr", "linear-probe", "hiclass")
-CURVE_BASELINES = ("tfidf-lr", "linear-probe")
-
-
-def grid(profile_name: str, datasets: list[str] | None = None, notebooks: list[str] | None = None):
-    """``(baselines, configs)``: the baseline jobs ``(name, DataConfig)`` and the run configs in
-    training order."""
-    p = get_profile(profile_name)
-    datasets = datasets or p.datasets
-    nbs = [nb[:2] for nb in NOTEBOOKS if not notebooks or nb[:2] in {n[:2] for n in notebooks}]
-    baselines = []
-    if "02" in nbs:
-        baselines += [(b, data_config(p, d)) for d in datasets for b in BASELINES]
-    if "06" in nbs:
-        baselines += [(b, dc) for d in datasets for dc in curve_data(p, d) for b in CURVE_BASELINES]
-    configs = [c for d in datasets for nb in nbs for c in plan(p, nb, d)]
-    if "05" in nbs:  # the BCE-only twins CL runs are compared with
-        from .profiles import twin
-
-        configs += [twin(c) for c in configs if c.contrastive is not None]
-    seen, ordered = set(), []
-    # main runs of every seed before the training-size curve
-    for c in sorted(configs, key=lambda c: ("pct/" in c.name, c.train.seed)):
-        if c.key() not in seen:
-            seen.add(c.key())
-            ordered.append(c)
-    return baselines, ordered
-
+from .profiles import PROFILES, get_profile
+from .profiles import grid_plan as grid
 
 CLAIM = ".grid-claim"
 

@@ -63,5 +63,50 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
             }
         )[["dataset", "model", "n_train", "Mi-F1", "Ma-F1", "seeds"]]
         lines += ["## Training-set size (beyond the paper)", "", _markdown(show), ""]
+    progress = grid_progress(results_dir, profile)
+    if not progress.empty:
+        lines += [
+            "## Grid progress",
+            "",
+            f"Runs of `python -m htclib.grid --profile {profile}` with a record here, and the wall "
+            "seconds they took (training with dev scoring, and test; a run resumed across "
+            "sessions counts all its epochs; runs trained side by side shared the machine). "
+            "Baselines not counted.",
+            "",
+            _markdown(progress),
+            "",
+        ]
     atomic_write_text(md, "\n".join(lines) + "\n")
     return {"csv": csv, "md": md}
+
+
+def _seconds(r: dict) -> float:
+    """A run's wall seconds; a resumed run's ``wall_seconds`` count its last start only, its
+    ``train_seconds`` every epoch (they survive the resume)."""
+    return max(r.get("wall_seconds", 0.0), r.get("train_seconds", 0.0))
+
+
+def grid_progress(results_dir: str | os.PathLike, profile: str):
+    """Per data set: the profile's neural runs finished / planned, and their wall seconds."""
+    import pandas as pd
+
+    from .profiles import PROFILES, grid_plan
+
+    if profile not in PROFILES:
+        return pd.DataFrame()
+    _, configs = grid_plan(profile)
+    done = {r["key"]: r for r in load_records(results_dir)}
+    rows = []
+    for ds in dict.fromkeys(c.data.name for c in configs):
+        mine = [c for c in configs if c.data.name == ds]
+        fin = [done[c.key()] for c in mine if c.key() in done]
+        rows.append(
+            {
+                "dataset": ds,
+                "finished": len(fin),
+                "planned": len(mine),
+                "wall seconds (finished)": round(sum(_seconds(r) for r in fin)),
+                "stopped at the epoch cap": sum(r.get("stopped") == "max_epochs" for r in fin),
+            }
+        )
+    return pd.DataFrame(rows)
