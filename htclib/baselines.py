@@ -78,10 +78,15 @@ def run_baseline(
     encoder: str = "minilm",
     max_length: int = 128,
     force: bool = False,
-) -> dict:
-    """Run baseline ``name`` (``tfidf-lr``, ``linear-probe``, ``hiclass``) on ``data_cfg``'s splits."""
+    train: bool = True,
+) -> dict | None:
+    """Run baseline ``name`` (``tfidf-lr``, ``linear-probe``, ``hiclass``) on ``data_cfg``'s
+    splits; ``train=False``: only read its record (None when there is none)."""
     # the probe's features depend on the encoder and the token budget; the others on neither
     key = _key(name, data_cfg, f"{encoder}@{max_length}" if name == "linear-probe" else "")
+    if not train:
+        done = Path(out_root) / "runs" / key / "result.json"
+        return read_json(done) if done.exists() else None
     folder = ensure_writable_dir(Path(out_root) / "runs" / key)
     if (folder / "result.json").exists() and not force:
         return read_json(folder / "result.json")

@@ -261,6 +261,30 @@ def run(
     return result
 
 
+def run_many(
+    cfgs: list[RunConfig],
+    out_root: str | os.PathLike,
+    force: bool = False,
+    train: bool = True,
+) -> list[dict]:
+    """The records of ``cfgs`` in order, training the missing ones (:func:`run`). With
+    ``train=False`` (records only: drawing a long profile from its committed runs on a fresh
+    clone) a run without a record is left out, and the missing ones are named."""
+    out, missing = [], []
+    for cfg in cfgs:
+        if train or (Path(out_root) / "runs" / cfg.key() / "result.json").exists():
+            out.append(run(cfg, out_root, force=force and train))
+        else:
+            missing.append(cfg.name)
+    if missing:
+        more = " ..." if len(missing) > 6 else ""
+        print(
+            f"records only: {len(missing)} of {len(cfgs)} runs have no record yet "
+            f"({', '.join(missing[:6])}{more})"
+        )
+    return out
+
+
 def label_name_ids(h: Hierarchy, tok, model_cfg) -> torch.Tensor:
     """Token ids ``(1, T)`` of the label names, top level first: the text a prefix with
     ``init="tokens"`` starts from (the task's own vocabulary)."""

@@ -18,6 +18,16 @@ def _title(fig, text: str, profile: str) -> None:
     fig.suptitle(f"{text}  [profile: {profile}]", fontsize=11)
 
 
+def no_data(title: str, profile: str, message: str) -> plt.Figure:
+    """A figure that says why it has nothing to draw (no runs of this kind yet), instead of
+    empty axes."""
+    fig, ax = plt.subplots(figsize=(8, 1.6))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, wrap=True)
+    _title(fig, title, profile)
+    return fig
+
+
 def label_distribution(datasets: dict, profile: str) -> plt.Figure:
     """Per data set: labels per level, and training examples per label by rank (long tail)."""
     fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.2 * len(datasets)), squeeze=False)
@@ -46,6 +56,8 @@ def label_distribution(datasets: dict, profile: str) -> plt.Figure:
 
 def training_curves(records: list[dict], profile: str, metric: str = "dev_headline") -> plt.Figure:
     """Train loss and dev score by epoch for each run."""
+    if not any(r.get("history") for r in records):
+        return no_data("Training curves", profile, "No trained run with a history yet.")
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     for r in records:
         h = pd.DataFrame(r.get("history", []))
@@ -69,8 +81,10 @@ def training_curves(records: list[dict], profile: str, metric: str = "dev_headli
 
 def f1_vs_prefix_length(df: pd.DataFrame, profile: str) -> plt.Figure:
     """Global SPP: micro/macro-F1 against prefix length, one line per data set."""
+    d = df[df.method == "spp"].copy() if not df.empty else df
+    if d.empty:
+        return no_data("Prefix length", profile, "No global SPP run yet.")
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
-    d = df[df.method == "spp"].copy()
     d["P"] = d["prefix"].astype(int)
     for ax, col, name in ((axes[0], "micro_f1", "micro-F1"), (axes[1], "macro_f1", "macro-F1")):
         sns.lineplot(data=d, x="P", y=col, hue="dataset", marker="o", ax=ax, errorbar="sd")
@@ -86,7 +100,9 @@ def f1_vs_prefix_length(df: pd.DataFrame, profile: str) -> plt.Figure:
 
 def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
     """Local SPP: overall micro/macro-F1 per transfer variant, and per-level micro-F1."""
-    d = df[df.method == "local"].copy()
+    d = df[df.method == "local"].copy() if not df.empty else df
+    if d.empty:
+        return no_data("Local SPP transfer variants", profile, "No local SPP run yet.")
     d["run"] = d["variant"] + " " + d["prefix"].astype(str)
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
     long = d.melt(
@@ -113,6 +129,8 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
 
 def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
     """Loss curve, alignment/uniformity before and after CL, and a 2-D PCA of [CLS] embeddings."""
+    if not diag:
+        return no_data("Contrastive pre-training", profile, "No CL -> BCE run yet.")
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
     for name, d in diag.items():
         axes[0].plot(np.arange(1, len(d["loss"]) + 1), d["loss"], label=name)
@@ -160,6 +178,8 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
 def f1_vs_params(df: pd.DataFrame, profile: str) -> plt.Figure:
     """Test micro-F1 against the trained-parameter share (log scale): one point per model, the
     mean over seeds, the legend outside the axes so it hides no point."""
+    if df.empty or "params_pct" not in df or df.params_pct.isna().all():
+        return no_data("Cost vs quality", profile, "No run with a trained-parameter share yet.")
     d = df[df.params_pct.notna()]
     if "train_subset" in d:
         d = d[d.train_subset.isna()]
@@ -185,6 +205,8 @@ def f1_vs_params(df: pd.DataFrame, profile: str) -> plt.Figure:
 
 def long_tail(per_label: pd.DataFrame, profile: str) -> plt.Figure:
     """Per-label test F1 against training frequency, one panel per model."""
+    if per_label.empty:
+        return no_data("Long tail", profile, "No run with stored per-text predictions yet.")
     models = per_label["model"].unique()
     fig, axes = plt.subplots(
         1, len(models), figsize=(4 * len(models), 3.6), sharey=True, squeeze=False

@@ -1,4 +1,5 @@
-"""Run the workbook headlessly: ``python -m htclib.run --profile smoke [--dataset wos] [--only 03]``.
+"""Run the workbook headlessly: ``python -m htclib.run --profile smoke [--dataset wos] [--only 03]
+[--records-only]``.
 
 Executes the notebooks in order with papermill, writes executed copies to
 ``runs/<profile>/`` and collects every run's result into ``results/<profile>/results.csv``
@@ -28,6 +29,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--only", action="append", help="notebook number(s) to run, e.g. 03 (default: all)"
     )
     ap.add_argument("--force", action="store_true", help="retrain runs that already finished")
+    ap.add_argument(
+        "--records-only",
+        action="store_true",
+        help="train nothing: draw the tables and figures from the runs that have a record "
+        "(a fresh clone of a long profile such as cpu)",
+    )
     ap.add_argument(
         "--out", default=str(REPO), help="root for runs/, results/ and figures/ (default: the repo)"
     )
@@ -70,6 +77,7 @@ def main(argv=None) -> int:
                     "datasets": datasets,
                     "out_root": str(out),
                     "force": args.force,
+                    "train": not args.records_only,
                 },
                 kernel_name="python3",
                 cwd=str(NOTEBOOK_DIR),

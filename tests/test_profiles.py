@@ -95,3 +95,32 @@ def test_grid_workers_never_share_a_run(tmp_path):
         other.wait()
     assert claim(run)  # its worker died: taken over
     assert (run / CLAIM).read_text() == str(os.getpid())
+
+
+def test_records_only_reads_finished_runs_and_names_the_missing(tmp_path, capsys):
+    """``run_many(train=False)``: a fresh clone of a long profile draws from the records it
+    has, trains nothing, and says which runs have no record yet."""
+    from htclib import experiment
+    from htclib.baselines import run_baseline
+    from htclib.configs import DataConfig, ModelConfig
+    from htclib.experiment import RunConfig
+    from htclib.prefix import PrefixConfig
+    from htclib.train import TrainConfig
+    from tests.conftest import tiny_workspace
+
+    work = tiny_workspace(tmp_path)
+    data = DataConfig("toy", path=str(work / "data"))
+    train = TrainConfig(max_epochs=1, batch_size=16, max_length=24)
+    a, b = (
+        RunConfig(
+            f"toy/spp-P{p}/s0", data, ModelConfig("spp", str(work / "enc"), PrefixConfig(p)), train
+        )
+        for p in (3, 4)
+    )
+    out = tmp_path / "out"
+    experiment.run(a, out, progress=False)
+    recs = experiment.run_many([a, b], out, train=False)
+    assert [r["key"] for r in recs] == [a.key()]
+    assert not (out / "runs" / b.key()).exists()  # nothing trained, nothing written
+    assert "1 of 2 runs have no record yet (toy/spp-P4/s0)" in capsys.readouterr().out
+    assert run_baseline("tfidf-lr", data, out, train=False) is None
