@@ -557,3 +557,17 @@ def download_wos(dest: str | os.PathLike | None = None, url: str = WOS_URL) -> P
     if n != 46985:
         raise DataError(f"{dest}: expected 46,985 WoS documents, got {n}")
     return dest
+
+
+def summaries(data: dict[str, HTCDataset]) -> pd.DataFrame:
+    """:meth:`HTCDataset.summary` of several data sets in one table: the label columns of every
+    depth in order, "-" where a data set has no such level."""
+    out = pd.concat({d: ds.summary() for d, ds in data.items()}, names=["dataset", "split"])
+    out = out.reset_index()
+    levels = sorted((c for c in out.columns if c.endswith(" labels")), key=lambda c: int(c[1:-7]))
+    rest = [c for c in out.columns if c not in levels and c not in ("dataset", "split", "texts")]
+    out = out[["dataset", "split", "texts", *levels, *rest]]
+    for c in levels:
+        out[c] = out[c].map(lambda v: "-" if pd.isna(v) else int(v)).astype(object)
+    return out
+
