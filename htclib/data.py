@@ -570,4 +570,3 @@ def summaries(data: dict[str, HTCDataset]) -> pd.DataFrame:
     for c in levels:
         out[c] = out[c].map(lambda v: "-" if pd.isna(v) else int(v)).astype(object)
     return out
-
