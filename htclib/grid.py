@@ -10,53 +10,13 @@ small records land in ``results/<profile>/runs/<key>/`` as it finishes (commit t
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
+from .io import CLAIM, claim, release  # noqa: F401  (CLAIM: the file name, for tests)
 from .profiles import PROFILES, get_profile
 from .profiles import grid_plan as grid
-
-CLAIM = ".grid-claim"
-
-
-def _alive_grid(pid: int) -> bool:
-    """Is ``pid`` a live ``htclib.grid`` process (not a recycled pid after a reboot)?"""
-    try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"htclib.grid" in cmd
-
-
-def claim(folder: Path) -> bool:
-    """Take ``folder`` for this process, so several grid workers (``--workers`` or two shells)
-    never train the same run; a claim whose process died is taken over."""
-    folder.mkdir(parents=True, exist_ok=True)
-    f = folder / CLAIM
-    for _ in range(2):
-        try:
-            fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                pid = int(f.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid == os.getpid():
-                return True
-            if _alive_grid(pid):
-                return False
-            f.unlink(missing_ok=True)  # stale: its worker died
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(str(os.getpid()))
-        return True
-    return False
-
-
-def release(folder: Path) -> None:
-    (folder / CLAIM).unlink(missing_ok=True)
 
 
 def main(argv=None) -> int:

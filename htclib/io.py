@@ -110,3 +110,45 @@ def _jsonable(o: Any) -> Any:
     if isinstance(o, tuple):
         return list(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+CLAIM = ".grid-claim"
+
+
+def _alive_python(pid: int) -> bool:
+    """Is ``pid`` a live Python process (not a pid recycled by something else)?"""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"python" in cmd
+
+
+def claim(folder: Path) -> bool:
+    """Take ``folder`` for this process, so several workers (grid workers in two shells, two
+    local runs sharing a level) never train the same thing at once; a claim whose process died
+    is taken over, this process may re-enter its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    f = folder / CLAIM
+    for _ in range(2):
+        try:
+            fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(f.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid == os.getpid():
+                return True
+            if _alive_python(pid):
+                return False
+            f.unlink(missing_ok=True)  # stale: its worker died
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        return True
+    return False
+
+
+def release(folder: Path) -> None:
+    (folder / CLAIM).unlink(missing_ok=True)

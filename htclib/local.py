@@ -14,6 +14,7 @@ CL -> BCE recipe, level by level) before its BCE stage; the level keys then incl
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -26,7 +27,15 @@ from .configs import ContrastiveConfig, DataConfig, ModelConfig, stable_key
 from .encoders import freeze
 from .heads import ClassifierHead
 from .hierarchy import Hierarchy
-from .io import atomic_write_json, ensure_writable_dir, read_json, verify_manifest, write_manifest
+from .io import (
+    atomic_write_json,
+    claim,
+    ensure_writable_dir,
+    read_json,
+    release,
+    verify_manifest,
+    write_manifest,
+)
 from .metrics import headline, macro_f1, micro_f1
 from .prefix import FrozenEncoderWithPrefix, PrefixEncoder, encode, n_prefix_params, stack_prefixes
 from .transfer import TransformedPrefix, copy_init
@@ -143,6 +152,22 @@ def level_scorer(multi_path: bool):
     return fn
 
 
+def _hold_level(folder: Path, force: bool, what: str) -> bool:
+    """Wait until this process may use level ``folder``: it is finished (reuse it; False), or
+    this process holds its claim (train it; True). Two local runs of one seed share their
+    upper levels, and grid workers may start them side by side."""
+    waited = False
+    while True:
+        if (folder / "MANIFEST.json").exists() and not force:
+            return False
+        if claim(folder):
+            return True
+        if not waited:
+            print(f"{what}: another process is training this level; waiting for it", flush=True)
+            waited = True
+        time.sleep(20)
+
+
 def level_key(run_cfg, level: int, hierarchy: Hierarchy) -> str:
     """What level ``level`` depends on: data, encoder, training, prefix lengths down to it and,
     below the top, the transfer variant. The top level's key omits the variant (shared)."""
@@ -193,84 +218,89 @@ def fit_local(cfg, ds, encoder, tok, splits, ys, folder, resume=True, progress=T
         sl = h.level_slices[lv]
         lf = levels_root / level_key(cfg, lv, h)
         head, prefix = model.heads[lv], model.prefixes[lv]
-        if (lf / "info.json").exists() and not force:
-            verify_manifest(lf)
-            tensors = load_file(str(lf / "level.safetensors"))
-            prefix.kv.data.copy_(tensors["kv"])
-            head.load_state_dict(
-                {"linear.weight": tensors["weight"], "linear.bias": tensors["bias"]}
-            )
-            info = {**read_json(lf / "info.json"), "reused": True}
-        else:
-            # Everything this level draws at random depends on the seed and the level alone,
-            # not on whether the levels above were trained here or reused from the cache.
-            seed_everything(cfg.train.seed * 1000 + lv)
-            head.init_bias(cfg.model.head_bias, ys["train"][:, sl])
-            trainable: nn.Module = prefix
-            if lv > 0 and cfg.model.transfer == "copy":
-                prefix.kv.data = copy_init(upper, prefix.kv.data)
-            elif lv > 0 and cfg.model.transfer == "transform":
-                trainable = TransformedPrefix(upper, prefix.kv.data)
-            level_model = LevelModel(encoder, trainable, head, cfg.model)
-            cl_info = None
-            if cfg.contrastive is not None:
-                # CL -> BCE per level: SimCSE trains what this level trains (its prefix after
-                # the variant's start: fresh, copied, or the transform MLP), then BCE as usual.
-                from .contrastive import pretrain_prefix
-
-                cl = pretrain_prefix(
-                    level_model,
-                    splits["train"],
-                    tok.pad_token_id,
-                    cfg.contrastive,
-                    cfg.train,
-                    progress=progress,
-                    diag_ds=splits["dev"],
+        claimed = _hold_level(lf, force, f"{cfg.name} L{lv + 1}")
+        try:
+            if (lf / "MANIFEST.json").exists() and not force:
+                verify_manifest(lf)
+                tensors = load_file(str(lf / "level.safetensors"))
+                prefix.kv.data.copy_(tensors["kv"])
+                head.load_state_dict(
+                    {"linear.weight": tensors["weight"], "linear.bias": tensors["bias"]}
                 )
-                cl_info = {
-                    k: cl[k]
-                    for k in ("loss", "collapsed_share", "seconds", "steps", "before", "after")
+                info = {**read_json(lf / "info.json"), "reused": True}
+            else:
+                # Everything this level draws at random depends on the seed and the level alone,
+                # not on whether the levels above were trained here or reused from the cache.
+                seed_everything(cfg.train.seed * 1000 + lv)
+                head.init_bias(cfg.model.head_bias, ys["train"][:, sl])
+                trainable: nn.Module = prefix
+                if lv > 0 and cfg.model.transfer == "copy":
+                    prefix.kv.data = copy_init(upper, prefix.kv.data)
+                elif lv > 0 and cfg.model.transfer == "transform":
+                    trainable = TransformedPrefix(upper, prefix.kv.data)
+                level_model = LevelModel(encoder, trainable, head, cfg.model)
+                cl_info = None
+                if cfg.contrastive is not None:
+                    # CL -> BCE per level: SimCSE trains what this level trains (its prefix after
+                    # the variant's start: fresh, copied, or the transform MLP), then BCE as usual.
+                    from .contrastive import pretrain_prefix
+
+                    cl = pretrain_prefix(
+                        level_model,
+                        splits["train"],
+                        tok.pad_token_id,
+                        cfg.contrastive,
+                        cfg.train,
+                        progress=progress,
+                        diag_ds=splits["dev"],
+                    )
+                    cl_info = {
+                        k: cl[k]
+                        for k in ("loss", "collapsed_share", "seconds", "steps", "before", "after")
+                    }
+                res = fit(
+                    level_model,
+                    list(trainable.parameters()),
+                    list(head.parameters()),
+                    splits["train"],
+                    ys["train"][:, sl],
+                    splits["dev"],
+                    ys["dev"][:, sl],
+                    cfg.train,
+                    tok.pad_token_id,
+                    level_scorer(multi),
+                    out_dir=lf,
+                    resume=resume,
+                    progress=progress,
+                    desc=f"{cfg.name} L{lv + 1}",
+                )
+                if trainable is not prefix:
+                    prefix.kv.data = trainable.materialise()
+                info = {
+                    "level": lv + 1,
+                    "prefix_length": prefix.length,
+                    "history": res.history,
+                    "best_epoch": res.best_epoch,
+                    "best_dev": res.best_score,
+                    "seconds": res.seconds,
+                    "stopped": res.stopped,
                 }
-            res = fit(
-                level_model,
-                list(trainable.parameters()),
-                list(head.parameters()),
-                splits["train"],
-                ys["train"][:, sl],
-                splits["dev"],
-                ys["dev"][:, sl],
-                cfg.train,
-                tok.pad_token_id,
-                level_scorer(multi),
-                out_dir=lf,
-                resume=resume,
-                progress=progress,
-                desc=f"{cfg.name} L{lv + 1}",
-            )
-            if trainable is not prefix:
-                prefix.kv.data = trainable.materialise()
-            info = {
-                "level": lv + 1,
-                "prefix_length": prefix.length,
-                "history": res.history,
-                "best_epoch": res.best_epoch,
-                "best_dev": res.best_score,
-                "seconds": res.seconds,
-                "stopped": res.stopped,
-            }
-            if cl_info is not None:
-                info["contrastive"] = cl_info
-            save_file(
-                {
-                    "kv": prefix.kv.detach().contiguous(),
-                    "weight": head.linear.weight.detach().contiguous(),
-                    "bias": head.linear.bias.detach().contiguous(),
-                },
-                str(lf / "level.safetensors"),
-            )
-            atomic_write_json(lf / "info.json", info)
-            write_manifest(lf, ["level.safetensors", "info.json"])
-            info = {**info, "reused": False}
+                if cl_info is not None:
+                    info["contrastive"] = cl_info
+                save_file(
+                    {
+                        "kv": prefix.kv.detach().contiguous(),
+                        "weight": head.linear.weight.detach().contiguous(),
+                        "bias": head.linear.bias.detach().contiguous(),
+                    },
+                    str(lf / "level.safetensors"),
+                )
+                atomic_write_json(lf / "info.json", info)
+                write_manifest(lf, ["level.safetensors", "info.json"])
+                info = {**info, "reused": False}
+        finally:
+            if claimed:
+                release(lf)
         upper = prefix.materialise()
         levels.append(info)
     model.eval()

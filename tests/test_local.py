@@ -1,3 +1,6 @@
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -231,3 +234,37 @@ def test_contrastive_option_pretrains_every_level_before_bce(tmp_path, toy_tok, 
     assert all(lv["contrastive"]["steps"] == 2 for lv in info["levels"])
     plain = RunConfig("p", cfg.data, cfg.model, cfg.train)
     assert level_key(cfg, 0, H3) != level_key(plain, 0, H3)
+
+
+def test_a_level_in_training_elsewhere_is_waited_for_then_reused(tmp_path, monkeypatch):
+    """Two local runs of one seed share their top level: while another live process trains it,
+    this one waits (no second copy trained into the same folder), then reuses it."""
+    import subprocess
+    import sys
+
+    from htclib import local
+    from htclib.io import CLAIM
+
+    lf = tmp_path / "level"
+    lf.mkdir()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        for _ in range(100):  # until the child has exec'd python
+            if b"-c" in Path(f"/proc/{other.pid}/cmdline").read_bytes():
+                break
+            time.sleep(0.05)
+        (lf / CLAIM).write_text(str(other.pid))
+        waits = []
+
+        def sleep(s):  # the other process finishes the level while we wait
+            waits.append(s)
+            (lf / "MANIFEST.json").write_text("{}")
+
+        monkeypatch.setattr(local.time, "sleep", sleep)
+        assert local._hold_level(lf, False, "toy L1") is False
+        assert waits == [20]
+    finally:
+        other.kill()
+        other.wait()
+    (lf / "MANIFEST.json").unlink()
+    assert local._hold_level(lf, False, "toy L1") is True  # its trainer died: ours to train
