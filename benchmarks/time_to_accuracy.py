@@ -18,6 +18,8 @@ def _label(r: dict) -> str:
     cfg = r.get("config", {})
     recipe = cfg.get("model", {}).get("recipe", "htclib")
     name = method_label(r, with_variant=True) + f" {r.get('prefix_length', '-')}"
+    if cfg.get("model", {}).get("prefix", {}).get("init") == "tokens":
+        name += " tokinit"
     if cfg.get("contrastive"):
         name += f" (CL lr {cfg['contrastive'].get('lr')})"
     return name + ("" if recipe == "htclib" else f" [{recipe}]")
