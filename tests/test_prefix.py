@@ -148,17 +148,31 @@ def test_cls_only_last_layer_is_exact(pooling, with_prefix):
     mask = torch.ones_like(ids)
     mask[1, 8:] = 0
     outs = []
+    # CLS-tuning trains these: their gradients must not change either
+    weights = [
+        bert.encoder.layer[-1].intermediate.dense.weight,
+        bert.encoder.layer[0].attention.self.query.weight,
+    ]
     for enabled in (False, True):
         kv.grad = None
+        bert.zero_grad(set_to_none=True)
         with P.cls_only_last_layer(bert, enabled):  # disabled: the inner call is a no-op
             h = P.encode(
                 bert, ids, mask, P.expand_prefix(kv, 3) if with_prefix else None, pooling=pooling
             )
         h.sin().sum().backward()
-        outs.append((h.detach(), None if kv.grad is None else kv.grad.clone()))
+        outs.append(
+            (
+                h.detach(),
+                None if kv.grad is None else kv.grad.clone(),
+                [w.grad.clone() for w in weights],
+            )
+        )
     torch.testing.assert_close(outs[1][0], outs[0][0], atol=1e-5, rtol=0)
     if with_prefix:
         torch.testing.assert_close(outs[1][1], outs[0][1], atol=1e-5, rtol=0)
+    for a, b in zip(outs[1][2], outs[0][2], strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
     with P.cls_only_last_layer(bert):
         out = bert(input_ids=ids, attention_mask=mask)
     assert out.last_hidden_state.shape == (3, 1, bert.config.hidden_size)
