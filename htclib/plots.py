@@ -258,6 +258,10 @@ def training_size_curve(curve: pd.DataFrame, profile: str) -> plt.Figure:
             ylabel=f"test {name}, headline (%)",
             title=f"{name} vs training-set size",
         )
+        # ticks at the sizes trained, plain numbers (log-scale minor labels collide)
+        ax.minorticks_off()
+        ax.set_xticks(sorted(curve.n_train.unique()))
+        ax.set_xticklabels([str(int(n)) for n in sorted(curve.n_train.unique())])
     axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     _title(
         fig,
