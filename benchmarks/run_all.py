@@ -449,7 +449,9 @@ def write_markdown(res: dict, path: Path) -> None:
         "",
         "FLOPs per step counted by torch's FlopCounterMode (forward + backward); share = achieved "
         "FLOP/s over the measured fp32 matmul peak at the same thread count "
-        f"({u['matmul_peak_gflops']} GFLOP/s by threads; theoretical {u['theoretical_gflops']} GFLOP/s: {u['peak_note']}).",
+        "(matmul peak "
+        + ", ".join(f"{v} GFLOP/s on {k} thread(s)" for k, v in u["matmul_peak_gflops"].items())
+        + f"; theoretical {u['theoretical_gflops']} GFLOP/s: {u['peak_note']}).",
         "",
         "| setup | threads | batch | GFLOP/step | s/step | examples/s | GFLOP/s | share of peak | examples/s vs base |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -475,8 +477,9 @@ def write_markdown(res: dict, path: Path) -> None:
         "reaches 95% of CLS-tuning's best dev score with the same seed; read from the histories "
         f"in `{ta['results']}` (`benchmarks/time_to_accuracy.py`), not timed in this run: the grid "
         "trained two or three runs side by side, one thread each, on this machine (so seconds "
-        "compare across rows only roughly; epochs exactly). PEFT's prefix tuning (`peft`) and "
-        "the label-name initialised prefix (`tokinit`) get rows once their grid runs finish.",
+        "compare across rows only roughly; epochs exactly). Local models have no row: they "
+        "train level by level, and a level's dev score is not the whole model's. The "
+        "label-name initialised prefix (`tokinit`) gets a row once its grid run finishes.",
         "",
         "| model | seed | target dev Mi-F1 | epochs to target | seconds to target | best dev Mi-F1 | epochs run | seconds in all |",
         "|---|---|---|---|---|---|---|---|",

@@ -32,6 +32,9 @@ def time_to_accuracy(results_dir: str | Path, dataset: str = "wos", fraction: fl
         if r["dataset"] == dataset
         and r.get("history")
         and r.get("config", {}).get("data", {}).get("train_fraction") is None
+        # local models train level by level: their per-epoch dev score is one level's, not
+        # the whole model's, so it says nothing about the target
+        and r["method"] != "local"
     ]
     best_cls = {r["seed"]: r["best_dev"] for r in recs if r["method"] == "cls"}
     rows = []
