@@ -28,6 +28,7 @@ class Row:
     prefix: str | None = None
     cl_lr: float | None = None
     recipe: str = "htclib"
+    init: str = "random"  # the prefix's start (PrefixConfig.init)
 
     def matches(self, r: dict) -> bool:
         cfg = r.get("config", {})
@@ -41,6 +42,8 @@ class Row:
             return False
         if cfg.get("data", {}).get("train_fraction") is not None:
             return False  # training-size curve runs are not the main rows
+        if (model.get("prefix") or {}).get("init", "random") != self.init:
+            return False  # a token-initialised prefix is its own row
         return model.get("recipe", "htclib") == self.recipe or r["method"] not in (
             "cls",
             "spp",

@@ -114,6 +114,9 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
     sns.barplot(data=long, x="run", y="F1", hue="metric", ax=axes[0], errorbar=None)
     axes[0].set(xlabel="", ylabel="test F1, headline (%)", title="overall (all labels)")
     axes[0].tick_params(axis="x", rotation=30)
+    # headroom above the bars for a one-row legend, so it hides none of them
+    axes[0].set_ylim(0, 1.3 * max(long["F1"].max(), 1))
+    axes[0].legend(fontsize=8, ncol=2, loc="upper center")
     lv_cols = [c for c in d.columns if c.startswith("L") and c.endswith("_micro_f1")]
     lv = d.melt(
         id_vars=["dataset", "run"], value_vars=lv_cols, var_name="level", value_name="F1"
@@ -121,7 +124,8 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
     lv["level"] = lv["level"].str.replace("_micro_f1", "")
     sns.barplot(data=lv, x="level", y="F1", hue="run", ax=axes[1], errorbar=None)
     axes[1].set(ylabel="test micro-F1, headline (%)", title="per level")
-    axes[1].legend(fontsize=7)
+    axes[1].set_ylim(0, 1.3 * max(lv["F1"].max() if not lv.empty else 0, 1))
+    axes[1].legend(fontsize=7, ncol=3, loc="upper center")
     _title(fig, "Local SPP transfer variants (" + ", ".join(d.dataset.unique()) + ")", profile)
     fig.tight_layout()
     return fig
@@ -183,9 +187,8 @@ def f1_vs_params(df: pd.DataFrame, profile: str) -> plt.Figure:
     d = df[df.params_pct.notna()]
     if "train_subset" in d:
         d = d[d.train_subset.isna()]
-    d = d.groupby(["dataset", "method", "variant", "prefix"], as_index=False)[
-        ["params_pct", "micro_f1"]
-    ].mean()
+    keys = ["dataset", "method", "variant", "prefix"] + [k for k in ("recipe",) if k in d]
+    d = d.groupby(keys, as_index=False, dropna=False)[["params_pct", "micro_f1"]].mean()
     fig, ax = plt.subplots(figsize=(8, 4))
     sns.scatterplot(
         data=d, x="params_pct", y="micro_f1", hue="method", style="dataset", s=70, ax=ax,

@@ -120,6 +120,10 @@ def method_label(record: dict, with_variant: bool = False) -> str:
     return name
 
 
+def _prefix_init(record: dict) -> str:
+    return (record.get("config", {}).get("model", {}).get("prefix") or {}).get("init", "random")
+
+
 def to_frame(records: list[dict]) -> pd.DataFrame:
     rows = []
     for r in records:
@@ -135,7 +139,9 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
                 "contrastive": r.get("contrastive", ""),
                 "prefix": r.get("prefix_length", "-"),
                 "seed": r.get("seed", 0),
+                # the recipe, and a prefix started from tokens marked on it: its own row
                 "recipe": r.get("config", {}).get("model", {}).get("recipe", "htclib")
+                + ("+tokinit" if _prefix_init(r) == "tokens" else "")
                 if r["method"] in ("cls", "spp", "local")
                 else "",
                 "cl_lr": (r.get("config", {}).get("contrastive") or {}).get("lr", np.nan),

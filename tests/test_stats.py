@@ -86,3 +86,20 @@ def test_results_md_holds_claims_with_and_without_both_sides(tmp_path):
     md = write_tables(tmp_path, "smoke")["md"].read_text()  # smoke: global P = 10
     assert "| SPP >= CLS-tuning at < 1% of the parameters | wos | spp 10 | cls | Mi-F1 |" in md
     assert "| 40 | holds |" in md and "no run yet of linear-probe" in md
+
+
+def test_token_initialised_prefix_is_its_own_row():
+    """A run whose prefix started from tokens is neither pooled with the plain SPP row in a
+    claim nor in the summary table."""
+    from htclib.results import to_frame
+
+    def rec(init):
+        prefix = {"length": 30} if init == "random" else {"length": 30, "init": init}
+        t = {"headline/micro_f1": 0.5, "headline/macro_f1": 0.2}
+        return {"dataset": "wos", "method": "spp", "prefix_length": "30", "seed": 0, "test": t,
+                "config": {"model": {"recipe": "htclib", "prefix": prefix}, "data": {}}}  # fmt: skip
+
+    plain, tok = rec("random"), rec("tokens")
+    assert Row("spp", prefix="30").matches(plain) and not Row("spp", prefix="30").matches(tok)
+    assert Row("spp", prefix="30", init="tokens").matches(tok)
+    assert list(to_frame([plain, tok]).recipe) == ["htclib", "htclib+tokinit"]
