@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .io import CLAIM, claim, release  # noqa: F401  (CLAIM: the file name, for tests)
+from .io import claim, release
 from .profiles import PROFILES, get_profile
 from .profiles import grid_plan as grid
 

@@ -75,7 +75,7 @@ def test_grid_workers_never_share_a_run(tmp_path):
     import time
     from pathlib import Path
 
-    from htclib.grid import CLAIM, claim, release
+    from htclib.io import CLAIM, claim, release
 
     run = tmp_path / "runs" / "abc"
     assert claim(run) and claim(run)  # ours, re-entrant
