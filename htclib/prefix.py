@@ -23,6 +23,8 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import DynamicCache
 
+from .attention import training_attention
+
 
 @dataclass
 class PrefixConfig:
@@ -257,7 +259,9 @@ def encode(
         raise ValueError(
             "pooling='pooler' needs an encoder loaded with its pooler (add_pooling_layer=True)"
         )
-    with cls_only_last_layer(encoder):
+    # the last layer for [CLS] alone (exact); attention dropout, when on, without SDPA's costly
+    # math fallback on CPU (the same in distribution: htclib.attention)
+    with cls_only_last_layer(encoder), training_attention(encoder):
         out = encoder(
             input_ids=input_ids,
             attention_mask=mask,
