@@ -23,8 +23,6 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import DynamicCache
 
-from .attention import training_attention
-
 
 @dataclass
 class PrefixConfig:
@@ -259,9 +257,7 @@ def encode(
         raise ValueError(
             "pooling='pooler' needs an encoder loaded with its pooler (add_pooling_layer=True)"
         )
-    # the last layer for [CLS] alone (exact); attention dropout, when on, without SDPA's costly
-    # math fallback on CPU (the same in distribution: htclib.attention)
-    with cls_only_last_layer(encoder), training_attention(encoder):
+    with cls_only_last_layer(encoder):
         out = encoder(
             input_ids=input_ids,
             attention_mask=mask,
