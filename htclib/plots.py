@@ -79,9 +79,29 @@ def training_curves(records: list[dict], profile: str, metric: str = "dev_headli
     return fig
 
 
+def _plain_rows(df: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Rows of ``method`` trained the default way: htclib's recipe with a random start, the whole
+    training split, no contrastive stage. Other rows (P-tuning v2's recipe, a label-name start,
+    the training-size curve, CL -> BCE) answer other questions; a bar or point averaging them in
+    would answer none."""
+    if df.empty:
+        return df
+    d = df[df.method == method]
+    if "recipe" in d:
+        d = d[d.recipe.fillna("htclib") == "htclib"]
+    if "train_subset" in d:
+        d = d[d.train_subset.isna()]
+    if "contrastive" in d:
+        d = d[d.contrastive.fillna("") == ""]
+    return d.copy()
+
+
 def f1_vs_prefix_length(df: pd.DataFrame, profile: str) -> plt.Figure:
-    """Global SPP: micro/macro-F1 against prefix length, one line per data set."""
-    d = df[df.method == "spp"].copy() if not df.empty else df
+    """Global SPP: micro/macro-F1 against prefix length, one line per data set, mean ± sd over
+    seeds. Only the length sweep's own rows: htclib's recipe, random start, whole training split,
+    no contrastive stage (other rows at the same P answer other questions and would be averaged
+    into its point)."""
+    d = _plain_rows(df, "spp")
     if d.empty:
         return no_data("Prefix length", profile, "No global SPP run yet.")
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
@@ -99,8 +119,9 @@ def f1_vs_prefix_length(df: pd.DataFrame, profile: str) -> plt.Figure:
 
 
 def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
-    """Local SPP: overall micro/macro-F1 per transfer variant, and per-level micro-F1."""
-    d = df[df.method == "local"].copy() if not df.empty else df
+    """Local SPP: overall micro/macro-F1 per transfer variant, and per-level micro-F1 (the
+    whole training split, htclib's recipe, no contrastive stage)."""
+    d = _plain_rows(df, "local")
     if d.empty:
         return no_data("Local SPP transfer variants", profile, "No local SPP run yet.")
     d["run"] = d["variant"] + " " + d["prefix"].astype(str)

@@ -103,3 +103,29 @@ def test_token_initialised_prefix_is_its_own_row():
     assert Row("spp", prefix="30").matches(plain) and not Row("spp", prefix="30").matches(tok)
     assert Row("spp", prefix="30", init="tokens").matches(tok)
     assert list(to_frame([plain, tok]).recipe) == ["htclib", "htclib+tokinit"]
+
+
+def test_f1_vs_prefix_length_plots_the_sweep_rows_only():
+    """The P = 30 point is htclib's random-start SPP alone: the P-tuning v2 recipe, a prefix
+    started from label names, a training subset and a CL -> BCE row at the same P stay out."""
+    import pandas as pd
+
+    from htclib import plots
+
+    base = {"dataset": "wos", "method": "spp", "contrastive": "", "train_subset": None}
+    rows = [
+        {**base, "prefix": "10", "recipe": "htclib", "micro_f1": 50.0, "macro_f1": 10.0},
+        {**base, "prefix": "30", "recipe": "htclib", "micro_f1": 56.0, "macro_f1": 18.0},
+        {**base, "prefix": "30", "recipe": "htclib", "micro_f1": 58.0, "macro_f1": 20.0},
+        {**base, "prefix": "30", "recipe": "ptv2", "micro_f1": 30.0, "macro_f1": 5.0},
+        {**base, "prefix": "30", "recipe": "htclib+tokinit", "micro_f1": 31.0, "macro_f1": 6.0},
+        {**base, "prefix": "30", "recipe": "htclib", "train_subset": 0.1, "micro_f1": 20.0,
+         "macro_f1": 2.0},
+        {**base, "prefix": "30", "recipe": "htclib", "contrastive": "simcse", "micro_f1": 25.0,
+         "macro_f1": 3.0},
+    ]  # fmt: skip
+    fig = plots.f1_vs_prefix_length(pd.DataFrame(rows), "test")
+    micro, macro = (ax.lines[0] for ax in fig.axes[:2])
+    assert list(micro.get_xdata()) == [10, 30]
+    assert list(micro.get_ydata()) == [50.0, 57.0]  # the mean of the two seeds, nothing else
+    assert list(macro.get_ydata()) == [10.0, 19.0]
