@@ -17,18 +17,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from htclib.prefix import PrefixConfig
-from htclib.results import load_records, method_label
+from htclib.results import load_records, method_label, prefix_init
 
 
 def _label(r: dict) -> str:
     cfg = r.get("config", {})
     recipe = cfg.get("model", {}).get("recipe", "htclib")
-    prefix = cfg.get("model", {}).get("prefix", {})
     name = method_label(r, with_variant=True) + f" {r.get('prefix_length', '-')}"
-    if prefix.get("init") == "tokens":
+    if prefix_init(r) == "tokens":
         name += " tokinit"
     elif r["method"] == "spp" and recipe == "htclib":
-        std = prefix.get("init_std", PrefixConfig.init_std)
+        std = cfg.get("model", {}).get("prefix", {}).get("init_std", PrefixConfig.init_std)
         if std != PrefixConfig.init_std:
             name += f" init N(0, {std:g})"
     if cfg.get("contrastive"):

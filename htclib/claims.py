@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .records import load_predictions
-from .results import load_records, method_label
+from .results import load_records, method_label, prefix_init
 from .stats import paired_bootstrap
 
 
@@ -42,7 +42,7 @@ class Row:
             return False
         if cfg.get("data", {}).get("train_fraction") is not None:
             return False  # training-size curve runs are not the main rows
-        if (model.get("prefix") or {}).get("init", "random") != self.init:
+        if prefix_init(r) != self.init:
             return False  # a token-initialised prefix is its own row
         return model.get("recipe", "htclib") == self.recipe or r["method"] not in (
             "cls",

@@ -120,7 +120,8 @@ def method_label(record: dict, with_variant: bool = False) -> str:
     return name
 
 
-def _prefix_init(record: dict) -> str:
+def prefix_init(record: dict) -> str:
+    """How a record's prefix started (``PrefixConfig.init``; "random" when the config has none)."""
     return (record.get("config", {}).get("model", {}).get("prefix") or {}).get("init", "random")
 
 
@@ -141,7 +142,7 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
                 "seed": r.get("seed", 0),
                 # the recipe, and a prefix started from tokens marked on it: its own row
                 "recipe": r.get("config", {}).get("model", {}).get("recipe", "htclib")
-                + ("+tokinit" if _prefix_init(r) == "tokens" else "")
+                + ("+tokinit" if prefix_init(r) == "tokens" else "")
                 if r["method"] in ("cls", "spp", "local")
                 else "",
                 "cl_lr": (r.get("config", {}).get("contrastive") or {}).get("lr", np.nan),
