@@ -186,9 +186,23 @@ def token_key_values(encoder: nn.Module, input_ids: torch.Tensor, length: int) -
     )
 
 
-def build_cache(kv: torch.Tensor) -> DynamicCache:
-    """``(L, 2, B, H, P, D)`` per-row key/values -> a fresh ``DynamicCache``."""
-    pairs = [(kv[layer, 0], kv[layer, 1]) for layer in range(kv.shape[0])]
+def build_cache(kv: torch.Tensor, batch: int | None = None) -> DynamicCache:
+    """Prefix key/values -> a fresh ``DynamicCache``: ``(L, 2, B, H, P, D)`` one per row, or
+    ``(L, 2, H, P, D)`` shared by all ``batch`` rows (expanded per layer, a view).
+
+    Unbound, not indexed: ``kv[layer, 0]`` would make each of the 2L gradients a zero-filled
+    tensor of the whole prefix that autograd then adds up (2L fills and adds of B*L*2*H*P*D
+    floats a step); unbinding stacks them once, and a shared prefix is only expanded after
+    unbinding, so its per-layer gradients stay ``(H, P, D)`` once summed over the batch."""
+    if kv.dim() == 5:
+        if batch is None:
+            raise ValueError("a shared (L, 2, H, P, D) prefix needs the batch size")
+        pairs = [
+            tuple(x.unsqueeze(0).expand(batch, -1, -1, -1) for x in layer.unbind(0))
+            for layer in kv.unbind(0)
+        ]
+    else:
+        pairs = [tuple(layer.unbind(0)) for layer in kv.unbind(0)]
     if _takes_ddp_cache_data():
         return DynamicCache(ddp_cache_data=pairs)
     cache = DynamicCache()
@@ -232,7 +246,8 @@ def encode(
     ``(B, hidden)``: the [CLS] state (``pooling="cls"``) or BERT's pooler output
     (``"pooler"``, tanh(W h[CLS] + b) with the pretrained pooler, as P-tuning v2 classifies).
 
-    kv: ``(L, 2, B, H, P, D)`` or None (plain encoder). prefix_mask: ``(B, P)`` 1 for real
+    kv: ``(L, 2, B, H, P, D)`` one prefix per row, ``(L, 2, H, P, D)`` one for every row, or
+    None (plain encoder). prefix_mask: ``(B, P)`` 1 for real
     prefix positions (all ones when None). shift_positions: number each row's text from its
     own real prefix length (P-tuning v2 / PEFT) instead of 0.
     """
@@ -240,8 +255,10 @@ def encode(
     kwargs = {}
     mask = attention_mask
     start = torch.zeros(batch, 1, dtype=torch.long, device=input_ids.device)
-    if kv is not None and kv.shape[4] > 0:
-        p = kv.shape[4]
+    if kv is not None and kv.dim() not in (5, 6):
+        raise ValueError(f"prefix key/values must be (L, 2, [B,] H, P, D), got {tuple(kv.shape)}")
+    if kv is not None and kv.shape[-2] > 0:
+        p = kv.shape[-2]
         if prefix_mask is None:
             prefix_mask = torch.ones(
                 batch, p, dtype=attention_mask.dtype, device=attention_mask.device
@@ -249,7 +266,7 @@ def encode(
         if shift_positions:
             start = prefix_mask.sum(1, keepdim=True).long().to(input_ids.device)
         mask = torch.cat([prefix_mask.to(attention_mask.dtype), attention_mask], dim=1)
-        kwargs[cache_keyword(encoder)] = build_cache(kv.to(next(encoder.parameters()).dtype))
+        kwargs[cache_keyword(encoder)] = build_cache(kv.to(next(encoder.parameters()).dtype), batch)
     positions = start + torch.arange(seq, device=input_ids.device).unsqueeze(0)  # (B, T)
     if pooling not in ("cls", "pooler"):
         raise ValueError(f"pooling must be 'cls' or 'pooler', got {pooling!r}")
@@ -351,7 +368,7 @@ def encode_prefixed(
         encoder,
         input_ids,
         attention_mask,
-        expand_prefix(kv, input_ids.shape[0]),
+        kv,
         shift_positions=shift_positions,
         pooling=pooling,
     )

@@ -228,3 +228,30 @@ def test_token_init_run_starts_from_the_label_names(tmp_path, monkeypatch):
     want = P.token_key_values(enc, experiment.label_name_ids(ds.hierarchy, tok, cfg.model), 4)
     torch.testing.assert_close(seen["start"], want)
     assert rec["config"]["model"]["prefix"]["init"] == "tokens"
+
+
+def test_shared_and_per_row_prefix_give_the_same_outputs_and_gradients(bert, batch):
+    # A shared (L, 2, H, P, D) prefix is expanded per layer inside build_cache; a per-row
+    # (L, 2, B, H, P, D) one is unbound. Both must equal the reference of one explicit copy
+    # per row (cloned, so nothing is shared), outputs and prefix gradients alike.
+    ids, mask = batch
+    kv = P.PrefixEncoder(P.PrefixConfig(length=4), bert).kv
+    grads, outs = [], []
+    for make in (
+        lambda t: t,
+        lambda t: P.expand_prefix(t, 3),
+        lambda t: torch.stack([t.clone() for _ in range(3)], dim=2),
+    ):
+        kv.grad = None
+        out = P.encode(bert, ids, mask, make(kv))
+        out.pow(2).sum().backward()
+        outs.append(out.detach())
+        grads.append(kv.grad.clone())
+    for o, g in zip(outs[1:], grads[1:], strict=True):
+        torch.testing.assert_close(o, outs[0], atol=1e-6, rtol=0)
+        torch.testing.assert_close(g, grads[0], atol=1e-6, rtol=1e-6)
+    assert grads[0].abs().sum() > 0
+    with pytest.raises(ValueError, match="batch size"):
+        P.build_cache(kv)
+    with pytest.raises(ValueError, match=r"\(L, 2, \[B,\] H, P, D\)"):
+        P.encode(bert, ids, mask, kv[0])
