@@ -138,10 +138,13 @@ def test_matches_peft_prefix_tuning(batch):
 
 @pytest.mark.parametrize("pooling", ["cls", "pooler"])
 @pytest.mark.parametrize("with_prefix", [True, False])
-def test_cls_only_last_layer_is_exact(pooling, with_prefix):
-    """The last layer computed for [CLS] alone gives the full computation's [CLS] state and
-    prefix gradients (padding in the batch, pooler or not, with or without a prefix)."""
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])  # boolean and additive masks
+def test_cls_only_last_layer_is_exact(pooling, with_prefix, attention):
+    """The last layer computed for [CLS] alone (keys and values folded into the query) gives
+    the full computation's [CLS] state and prefix gradients (padding in the batch, pooler or
+    not, with or without a prefix, either attention implementation's mask)."""
     bert = tiny_bert(seed=0, init=0.2, pooler=True).eval()
+    bert.set_attn_implementation(attention)
     layers, heads, dim = P.encoder_dims(bert)
     kv = torch.randn(layers, 2, heads, 5, dim, requires_grad=True)
     ids = torch.randint(5, 90, (3, 12), generator=torch.Generator().manual_seed(0))
@@ -149,9 +152,15 @@ def test_cls_only_last_layer_is_exact(pooling, with_prefix):
     mask[1, 8:] = 0
     outs = []
     # CLS-tuning trains these: their gradients must not change either
+    last = bert.encoder.layer[-1].attention.self
     weights = [
         bert.encoder.layer[-1].intermediate.dense.weight,
         bert.encoder.layer[0].attention.self.query.weight,
+        last.query.weight,
+        last.key.weight,
+        last.key.bias,
+        last.value.weight,
+        last.value.bias,
     ]
     for enabled in (False, True):
         kv.grad = None
