@@ -122,10 +122,11 @@ def train_step_fn(model: nn.Module, ids, mask, bf16: bool = False) -> Callable[[
     return step
 
 
-def interleaved(
+def interleaved_rounds(
     fns: dict[str, Callable[[], None]], reps: int = 3, steps: int = 2, warmup: int = 1
-) -> dict[str, float]:
-    """Median seconds per call of each function, timed in interleaved rounds (drift hits all)."""
+) -> dict[str, list[float]]:
+    """Seconds per call of each function in each of ``reps`` interleaved rounds (drift hits all;
+    a ratio taken within a round compares the two under the same machine state)."""
     for f in fns.values():
         for _ in range(warmup):
             f()
@@ -136,4 +137,21 @@ def interleaved(
             for _ in range(steps):
                 f()
             times[k].append((time.perf_counter() - t0) / steps)
-    return {k: statistics.median(v) for k, v in times.items()}
+    return times
+
+
+def interleaved(
+    fns: dict[str, Callable[[], None]], reps: int = 3, steps: int = 2, warmup: int = 1
+) -> dict[str, float]:
+    """Median seconds per call of each function, timed in interleaved rounds (drift hits all)."""
+    rounds = interleaved_rounds(fns, reps, steps, warmup)
+    return {k: statistics.median(v) for k, v in rounds.items()}
+
+
+def step_flops(step: Callable[[], None]) -> int:
+    """FLOPs of one call (torch's FlopCounterMode: matmuls and attention), which also runs it."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as fc:
+        step()
+    return fc.get_total_flops()
