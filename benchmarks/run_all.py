@@ -494,23 +494,25 @@ def write_markdown(res: dict, path: Path) -> None:
     ta = res["time_to_accuracy"]
     L += [
         "",
-        "## 7. Time to accuracy (wos, seed 0)",
+        "## 7. Time to accuracy (wos)",
         "",
         "Until the dev headline micro-F1 first reaches 95% of CLS-tuning's best dev score with the "
         f"same seed. Epochs from the run histories in {' and '.join(f'`{d}`' for d in ta['results'])} "
         "(`benchmarks/time_to_accuracy.py`; exact, the load on the machine does not change a "
-        "run's scores). Quiet seconds: one epoch of each model (training + dev scoring, "
-        "`experiment.run` with one epoch, 2 threads) timed in this run, one after another on a "
-        "quiet machine, times the epochs to target. Grid seconds: as the grid recorded them, "
+        "run's scores). Quiet seconds: epochs of each model (training + dev scoring, "
+        "`experiment.run` with one epoch, 2 threads) timed in this run on a quiet machine, the "
+        "models interleaved over rounds; the median times the epochs to target (range: the "
+        "fastest and slowest epoch timed). Grid seconds: as the grid recorded them, "
         "two or three runs side by side on one thread each (compare across rows only roughly). "
         "Local models have no row: they train level by level, and a level's dev score is not "
         "the whole model's.",
         "",
-        "| model | seed | target dev Mi-F1 | epochs to target | quiet s/epoch | quiet seconds to target | grid seconds to target | best dev Mi-F1 | epochs run |",
+        "| model | seed | target dev Mi-F1 | epochs to target | quiet s/epoch (range) | quiet seconds to target | grid seconds to target | best dev Mi-F1 | epochs run |",
         "|---|---|---|---|---|---|---|---|---|",
         *[
             f"| {r['model']} | {r['seed']} | {r['target_dev_mi_f1']} | {r['epochs_to_target'] or 'never'} | "
-            f"{r.get('epoch_seconds_quiet', '-')} | **{r.get('seconds_to_target_quiet', '-')}** | "
+            f"{r.get('epoch_seconds_quiet', '-')}{_range(r.get('epoch_seconds_quiet_range'))} | "
+            f"**{r.get('seconds_to_target_quiet', '-')}** | "
             f"{r['seconds_to_target'] or '-'} | {r['best_dev_mi_f1']} | {r['epochs_run']} |"
             for r in ta["rows"]
         ],
@@ -526,6 +528,10 @@ def write_markdown(res: dict, path: Path) -> None:
 
 
 GOALS_HEADING = "## Goals: met or missed"
+
+
+def _range(lo_hi) -> str:
+    return f" ({lo_hi[0]}-{lo_hi[1]})" if lo_hi else ""
 
 
 def main(argv=None) -> int:

@@ -6,12 +6,13 @@ data (the number a researcher feels: how long until a model is about as good as 
 fine-tuning). Epochs to target come from the committed histories (exact: a run's dev score per
 epoch does not depend on the machine's load). Seconds come two ways: as the grid recorded them
 (several runs shared the cores, so they compare only roughly), and, with :func:`epoch_seconds`,
-from one epoch of each model trained (dev scoring included) in one process on a quiet machine,
-times the epochs to target.
+from epochs of each model trained (dev scoring included) in one process on a quiet machine,
+interleaved over rounds, times the epochs to target.
 """
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -96,15 +97,20 @@ def epoch_seconds(config: dict) -> float:
     return float(r["history"][0]["seconds"])
 
 
-def with_quiet_seconds(rows: list[dict]) -> list[dict]:
-    """Add ``epoch_seconds_quiet`` (one epoch per speed group, timed now) and
-    ``seconds_to_target_quiet`` (epochs to target x that) to rows that reach the target."""
-    timed: dict[str, float] = {}
+def with_quiet_seconds(rows: list[dict], rounds: int = 2) -> list[dict]:
+    """Add ``epoch_seconds_quiet`` (the median of ``rounds`` epochs per speed group, the groups
+    interleaved round by round so drift hits all), its lowest and highest, and
+    ``seconds_to_target_quiet`` (epochs to target x the median) to rows that reach the target."""
+    keys = {r["speed_key"]: r["config"] for r in rows if r["epochs_to_target"] is not None}
+    timed: dict[str, list[float]] = {k: [] for k in keys}
+    for _ in range(rounds):
+        for k, config in keys.items():
+            timed[k].append(epoch_seconds(config))
     for r in rows:
         if r["epochs_to_target"] is None:
             continue
-        if r["speed_key"] not in timed:
-            timed[r["speed_key"]] = epoch_seconds(r["config"])
-        r["epoch_seconds_quiet"] = round(timed[r["speed_key"]], 1)
-        r["seconds_to_target_quiet"] = round(r["epochs_to_target"] * timed[r["speed_key"]])
+        t = timed[r["speed_key"]]
+        r["epoch_seconds_quiet"] = round(statistics.median(t), 1)
+        r["epoch_seconds_quiet_range"] = [round(min(t), 1), round(max(t), 1)]
+        r["seconds_to_target_quiet"] = round(r["epochs_to_target"] * statistics.median(t))
     return rows
