@@ -57,10 +57,11 @@ lint: venv
 	$(BIN)/ruff format --check htclib tests benchmarks
 
 # Stage the records of finished runs only (a run still training has a config but no result).
+# The run folders are git-ignored (weights, checkpoints, unfinished runs), hence add -f.
 records:
 	@for d in results/*/runs/*/; do \
 		if [ -f "$$d/result.json" ]; then \
-			for f in config.json result.json test_pred.json; do [ ! -f "$$d$$f" ] || git add "$$d$$f"; done; \
+			for f in config.json result.json test_pred.json; do [ ! -f "$$d$$f" ] || git add -f "$$d$$f"; done; \
 		fi; \
 	done; git status --short results | head -20
 
