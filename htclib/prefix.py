@@ -298,11 +298,14 @@ def encode(
 
 
 def _mask_row(attention_mask, scores):
-    """The [CLS] row of the encoder's attention mask applied to ``scores`` ``(B, H, K)``:
-    boolean (SDPA's, True = attend) or additive (eager's); None when nothing is masked."""
+    """The [CLS] row of the encoder's attention mask applied to ``scores`` ``(B, H, K)``: a 4-D
+    boolean (SDPA's, True = attend) or additive (eager's) mask, a 2-D padding mask (1 = attend,
+    as flash-attention paths pass it), or None when nothing is masked."""
     if attention_mask is None:
         return scores
-    m = attention_mask[:, :, 0] if attention_mask.dim() == 4 else attention_mask[:, None]
+    if attention_mask.dim() == 2:
+        return scores.masked_fill(~attention_mask.bool()[:, None], float("-inf"))
+    m = attention_mask[:, :, 0]
     if m.dtype == torch.bool:
         return scores.masked_fill(~m, float("-inf"))
     return scores + m.to(scores.dtype)

@@ -264,3 +264,18 @@ def test_shared_and_per_row_prefix_give_the_same_outputs_and_gradients(bert, bat
         P.build_cache(kv)
     with pytest.raises(ValueError, match=r"\(L, 2, \[B,\] H, P, D\)"):
         P.encode(bert, ids, mask, kv[0])
+
+
+def test_cls_mask_row_reads_every_mask_kind():
+    # [CLS]'s row of the mask, whichever form the encoder passes: 4-D boolean (SDPA), 4-D
+    # additive (eager), 2-D padding (flash-attention paths), or None.
+    scores = torch.zeros(2, 3, 4)
+    keep = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]])
+    want = torch.zeros(2, 3, 4).masked_fill(~keep.bool()[:, None], float("-inf"))
+    rows = keep.bool()[:, None, None, :].expand(2, 1, 4, 4)
+    additive = torch.zeros(2, 1, 4, 4).masked_fill(~rows, torch.finfo(torch.float32).min)
+    assert torch.equal(P._mask_row(rows, scores), want)
+    assert torch.equal(P._mask_row(keep, scores), want)
+    assert torch.equal(P._mask_row(None, scores), scores)
+    got = P._mask_row(additive, scores)
+    assert torch.equal(got.softmax(-1), want.softmax(-1))
