@@ -11,7 +11,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from htclib.prefix import PrefixConfig, PrefixEncoder, encode, encode_prefixed
+from htclib.prefix import PrefixConfig, PrefixEncoder, encode
 
 
 def machine() -> dict:
@@ -68,7 +68,7 @@ class SPP(nn.Module):
         return self
 
     def forward(self, ids, mask):
-        return self.head(encode_prefixed(self.enc, self.prefix(), ids, mask))
+        return self.head(encode(self.enc, ids, mask, self.prefix()))
 
 
 class CLS(nn.Module):

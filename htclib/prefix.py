@@ -384,25 +384,6 @@ def cls_only_last_layer(encoder: nn.Module, enabled: bool = True):
         del last.forward
 
 
-def encode_prefixed(
-    encoder: nn.Module,
-    kv: torch.Tensor,
-    input_ids: torch.Tensor,
-    attention_mask: torch.Tensor,
-    shift_positions: bool = False,
-    pooling: str = "cls",
-) -> torch.Tensor:
-    """One prefix ``(L, 2, H, P, D)`` for every row of the batch: :func:`encode` with it."""
-    return encode(
-        encoder,
-        input_ids,
-        attention_mask,
-        kv,
-        shift_positions=shift_positions,
-        pooling=pooling,
-    )
-
-
 class FrozenEncoderWithPrefix:
     """Mixin for an ``nn.Module`` holding ``encoder`` (frozen), ``prefix`` (a module returning
     ``(L, 2, H, P, D)``), ``cfg`` (a ModelConfig) and ``encoder_dropout``: the [CLS] states
@@ -416,13 +397,13 @@ class FrozenEncoderWithPrefix:
         return self
 
     def cls_states(self, input_ids, attention_mask):
-        return encode_prefixed(
+        return encode(
             self.encoder,
-            self.prefix(),
             input_ids,
             attention_mask,
-            self.cfg.prefix.shift_positions,
-            self.cfg.pooling,
+            self.prefix(),  # (L, 2, H, P, D): one prefix for every row
+            shift_positions=self.cfg.prefix.shift_positions,
+            pooling=self.cfg.pooling,
         )
 
 
