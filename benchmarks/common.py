@@ -11,6 +11,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from htclib.dropout import use_fast_dropout
 from htclib.prefix import PrefixConfig, PrefixEncoder, encode
 
 
@@ -51,11 +52,12 @@ def encoder(kind: str) -> nn.Module:
 class SPP(nn.Module):
     """htclib's prefix path. ``encoder_dropout=True`` keeps the frozen encoder's dropout on in
     training (P-tuning v2 and PEFT do: the like-for-like comparison); False is htclib's own
-    recipe (frozen encoder in eval mode, no dropout masks to draw)."""
+    recipe (frozen encoder in eval mode, no dropout masks to draw). ``fast_dropout`` draws the
+    masks as htclib's models do (:mod:`htclib.dropout`); False keeps torch's stock dropout."""
 
-    def __init__(self, enc, n_labels=141, length=20, encoder_dropout=True):
+    def __init__(self, enc, n_labels=141, length=20, encoder_dropout=True, fast_dropout=True):
         super().__init__()
-        self.enc = enc
+        self.enc = use_fast_dropout(enc) if fast_dropout else enc
         for p in enc.parameters():
             p.requires_grad_(False)
         self.prefix = PrefixEncoder(PrefixConfig(length=length), enc)
@@ -74,7 +76,7 @@ class SPP(nn.Module):
 class CLS(nn.Module):
     def __init__(self, enc, n_labels=141):
         super().__init__()
-        self.enc = enc
+        self.enc = use_fast_dropout(enc)  # as htclib's CLSTuning
         self.head = nn.Linear(enc.config.hidden_size, n_labels)
 
     def forward(self, ids, mask):

@@ -256,19 +256,27 @@ def utilisation(quick: bool) -> dict:
 
     enc = encoder("minilm")
     threads = torch.get_num_threads()
-    setups = {  # name: (batch, encoder dropout, last layer for [CLS] only, threads)
-        "base: batch 16, encoder dropout on, [CLS]-only last layer": (16, True, True, threads),
-        "full last layer": (16, True, False, threads),
-        "htclib recipe (no encoder dropout)": (16, False, True, threads),
-        "batch 32": (32, True, True, threads),
-        "batch 32 + htclib recipe": (32, False, True, threads),
+    # name: (batch, encoder dropout, last layer for [CLS] only, threads, htclib's dropout masks)
+    setups = {
+        "base: batch 16, encoder dropout on, [CLS]-only last layer": (
+            16,
+            True,
+            True,
+            threads,
+            True,
+        ),
+        "full last layer": (16, True, False, threads, True),
+        "torch's dropout masks (bernoulli_, SDPA math)": (16, True, True, threads, False),
+        "htclib recipe (no encoder dropout)": (16, False, True, threads, True),
+        "batch 32": (32, True, True, threads, True),
+        "batch 32 + htclib recipe": (32, False, True, threads, True),
     }
     if threads > 1 and not quick:
-        setups["1 thread (per-core efficiency)"] = (16, True, True, 1)
+        setups["1 thread (per-core efficiency)"] = (16, True, True, 1, True)
 
-    def make(bs, dropout, cls_only):
+    def make(bs, dropout, cls_only, fast):
         ids, mask = batch(bs, 128)
-        model = SPP(copy.deepcopy(enc), encoder_dropout=dropout)
+        model = SPP(copy.deepcopy(enc), encoder_dropout=dropout, fast_dropout=fast)
         inner = train_step_fn(model, ids, mask)
 
         def step():
@@ -278,8 +286,8 @@ def utilisation(quick: bool) -> dict:
         return step
 
     steps, flops = {}, {}
-    for name, (bs, dropout, cls_only, _) in setups.items():
-        steps[name] = make(bs, dropout, cls_only)
+    for name, (bs, dropout, cls_only, _, fast) in setups.items():
+        steps[name] = make(bs, dropout, cls_only, fast)
         flops[name] = step_flops(steps[name])
 
     def timed(name):
@@ -314,7 +322,7 @@ def utilisation(quick: bool) -> dict:
     theo = threads * mhz * 1e6 * per_cycle if (mhz and per_cycle) else None
     base = next(iter(setups))
     rows = []
-    for name, (bs, _, _, n) in setups.items():
+    for name, (bs, _, _, n, _) in setups.items():
         rate = flops[name] / t[name]
         rows.append(
             {
@@ -398,8 +406,10 @@ def write_markdown(res: dict, path: Path) -> None:
         "## 1. Training step throughput (batch 16, examples/s)",
         "",
         "SPP = htclib's prefix path with the frozen encoder's dropout on, as in PEFT (like for "
-        "like); htclib recipe = the same with the frozen encoder in eval mode (our default: no "
-        "dropout masks). Both compute the last layer for [CLS] only (exact).",
+        "like), its masks drawn as htclib's models draw them (htclib.dropout: rand >= p, the same "
+        "Bernoulli masks; PEFT keeps torch's bernoulli_); htclib recipe = the same with the frozen "
+        "encoder in eval mode (our default: no dropout masks). Both compute the last layer for "
+        "[CLS] only (exact). CLS = htclib's CLS-tuning (its dropout drawn the same way).",
         "",
         "| encoder | seq | CLS | SPP | SPP, htclib recipe | PEFT prefix | SPP/CLS | SPP/PEFT "
         "| per round | FLOPs PEFT/SPP | htclib recipe/PEFT |",

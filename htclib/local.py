@@ -24,6 +24,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .configs import ContrastiveConfig, DataConfig, ModelConfig, stable_key
+from .dropout import use_fast_dropout
 from .encoders import freeze
 from .heads import ClassifierHead
 from .hierarchy import Hierarchy
@@ -53,7 +54,7 @@ class LocalSPP(nn.Module):
             )
         self.cfg = cfg
         self.hierarchy = hierarchy
-        self.encoder = encoder
+        self.encoder = use_fast_dropout(encoder)  # SimCSE's views draw masks (htclib.dropout)
         self.prefixes = nn.ModuleList(
             PrefixEncoder(replace(cfg.prefix, length=p), encoder) for p in cfg.level_lengths
         )

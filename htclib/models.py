@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from .configs import ModelConfig
+from .dropout import use_fast_dropout
 from .encoders import freeze, load_encoder
 from .heads import ClassifierHead
 from .hierarchy import Hierarchy
@@ -29,11 +30,15 @@ __all__ = [
 class HTCModel(nn.Module):
     """Encoder + head over all labels; subclasses decide what trains."""
 
+    # htclib's engine draws the encoder's dropout masks the cheap way (htclib.dropout: same
+    # distribution); PEFT's cross-check keeps the stock modules, as a PEFT user gets them
+    fast_dropout = True
+
     def __init__(self, cfg: ModelConfig, hierarchy: Hierarchy, encoder: nn.Module):
         super().__init__()
         self.cfg = cfg
         self.hierarchy = hierarchy
-        self.encoder = encoder
+        self.encoder = use_fast_dropout(encoder) if self.fast_dropout else encoder
         self.head = ClassifierHead(encoder.config.hidden_size, hierarchy.n_labels, cfg.head_dropout)
 
     def head_parameters(self) -> list[nn.Parameter]:
@@ -105,6 +110,8 @@ class PEFTPrefix(HTCModel):
     its own prefix initialisation (an embedding table, N(0, 1)), the text numbered from P, the
     frozen encoder's dropout on in training.
     """
+
+    fast_dropout = False
 
     def __init__(self, cfg: ModelConfig, hierarchy: Hierarchy, encoder: nn.Module):
         try:
