@@ -110,7 +110,8 @@ def with_quiet_seconds(rows: list[dict], rounds: int = 2) -> list[dict]:
         if r["epochs_to_target"] is None:
             continue
         t = timed[r["speed_key"]]
-        r["epoch_seconds_quiet"] = round(statistics.median(t), 1)
+        med = statistics.median(t)
+        r["epoch_seconds_quiet"] = round(med, 1)
         r["epoch_seconds_quiet_range"] = [round(min(t), 1), round(max(t), 1)]
-        r["seconds_to_target_quiet"] = round(r["epochs_to_target"] * statistics.median(t))
+        r["seconds_to_target_quiet"] = round(r["epochs_to_target"] * med)
     return rows

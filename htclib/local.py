@@ -131,7 +131,11 @@ class LevelModel(FrozenEncoderWithPrefix, nn.Module):
 def level_scorer(multi_path: bool):
     """Dev score of one level: ``headline`` (the paper's micro-F1 over this level's labels,
     sigmoid > 0.5), its macro-F1 over all the level's labels, a ranking ``tiebreak``, and our
-    additions: top-1 micro-F1 (one label per level) and ``auto`` choosing between them."""
+    additions: top-1 micro-F1 (one label per level) and ``auto`` choosing between them.
+
+    Also the headline decision's counts (``headline_tp``/``fp``/``fn``): the whole model's
+    micro-F1 while a lower level trains is the upper levels' counts at their kept epoch plus
+    this level's, which is how :mod:`benchmarks.time_to_accuracy` times a local model."""
     from sklearn.metrics import label_ranking_average_precision_score
 
     def fn(probs, y):
@@ -139,9 +143,14 @@ def level_scorer(multi_path: bool):
         top1[np.arange(len(y)), probs.argmax(1)] = 1
         hl = headline(y, probs)
         thr = (probs > 0.5).astype(np.int8)
+        gold = np.asarray(y).astype(bool)
+        fired = thr.astype(bool)
         out = {
             "headline": hl["micro_f1"],
             "headline_macro_f1": hl["macro_f1"],
+            "headline_tp": int((fired & gold).sum()),
+            "headline_fp": int((fired & ~gold).sum()),
+            "headline_fn": int((~fired & gold).sum()),
             "tiebreak": float(label_ranking_average_precision_score(y, probs)),
             "micro_f1": micro_f1(y, thr),
             "macro_f1": macro_f1(y, thr),

@@ -268,3 +268,27 @@ def test_a_level_in_training_elsewhere_is_waited_for_then_reused(tmp_path, monke
         other.wait()
     (lf / "MANIFEST.json").unlink()
     assert local._hold_level(lf, False, "toy L1") is True  # its trainer died: ours to train
+
+
+def test_level_counts_add_up_to_the_whole_models_headline():
+    """Each level's headline counts give its micro-F1, and summed over levels the whole
+    model's headline micro-F1 (what time to accuracy of a local model is computed from)."""
+    from htclib.local import level_scorer
+    from htclib.metrics import headline
+
+    rng = np.random.default_rng(0)
+    h = Hierarchy.from_paths([["a", "a1"], ["a", "a2"], ["b", "b1"], ["b", "b2"], ["c", "c1"]])
+    y = np.zeros((40, h.n_labels), dtype=np.int8)
+    for i in range(40):
+        leaf = rng.integers(0, 5)
+        y[i, h.level_slices[1].start + leaf] = 1
+        y[i, h.level_slices[0].start + [0, 0, 1, 1, 2][leaf]] = 1
+    probs = rng.random(y.shape)
+    counts = np.zeros(3)
+    for sl in h.level_slices:
+        s = level_scorer(multi_path=False)(probs[:, sl], y[:, sl])
+        tp, fp, fn = s["headline_tp"], s["headline_fp"], s["headline_fn"]
+        assert s["headline"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+        counts += (tp, fp, fn)
+    tp, fp, fn = counts
+    assert 2 * tp / (2 * tp + fp + fn) == pytest.approx(headline(y, probs)["micro_f1"])
