@@ -529,13 +529,16 @@ def write_markdown(res: dict, path: Path) -> None:
         "models interleaved over rounds; the median times the epochs to target (range: the "
         "fastest and slowest epoch timed). Grid seconds: as the grid recorded them, "
         "two or three runs side by side on one thread each (compare across rows only roughly). "
-        "Local models have no row: they train level by level, and a level's dev score is not "
-        "the whole model's.",
+        "Local models train level by level, each to its early stop: their whole dev score "
+        "exists once the last level trains (the upper levels' headline counts at their kept "
+        "epoch plus the last level's), and every epoch of the upper levels counts toward the "
+        "time (epochs to target: total (per level)). Local records trained before the levels "
+        "kept those counts have no row.",
         "",
         "| model | seed | target dev Mi-F1 | epochs to target | quiet s/epoch (range) | quiet seconds to target | grid seconds to target | best dev Mi-F1 | epochs run |",
         "|---|---|---|---|---|---|---|---|---|",
         *[
-            f"| {r['model']} | {r['seed']} | {r['target_dev_mi_f1']} | {r['epochs_to_target'] or 'never'} | "
+            f"| {r['model']} | {r['seed']} | {r['target_dev_mi_f1']} | {_epochs(r)} | "
             f"{r.get('epoch_seconds_quiet', '-')}{_range(r.get('epoch_seconds_quiet_range'))} | "
             f"**{r.get('seconds_to_target_quiet', '-')}** | "
             f"{r['seconds_to_target'] or '-'} | {r['best_dev_mi_f1']} | {r['epochs_run']} |"
@@ -553,6 +556,15 @@ def write_markdown(res: dict, path: Path) -> None:
 
 
 GOALS_HEADING = "## Goals: met or missed"
+
+
+def _epochs(row) -> str:
+    """Epochs to target; a local model's also per level (``5 (3 + 2)``)."""
+    if row["epochs_to_target"] is None:
+        return "never"
+    by = row.get("epochs_by_level") or {}
+    per = f" ({' + '.join(str(v) for v in by.values())})" if len(by) > 1 else ""
+    return f"{row['epochs_to_target']}{per}"
 
 
 def _range(lo_hi) -> str:

@@ -37,9 +37,52 @@ def _label(r: dict) -> str:
 
 
 def speed_key(r: dict) -> tuple:
-    """Records that train at the same speed (the prefix's start does not change the cost)."""
+    """Records that train at the same speed (the prefix's start does not change the cost; a
+    local model's transfer variant can: transform adds its MLP)."""
     cfg = r.get("config", {})
-    return (r["method"], str(r.get("prefix_length")), cfg.get("model", {}).get("recipe", "htclib"))
+    return (
+        r["method"],
+        str(r.get("prefix_length")),
+        cfg.get("model", {}).get("recipe", "htclib"),
+        *([r.get("variant") or ""] if r["method"] == "local" else []),
+    )
+
+
+COUNTS = ("dev_headline_tp", "dev_headline_fp", "dev_headline_fn")
+
+
+def dev_curve(r: dict) -> list[dict] | None:
+    """The whole model's dev headline micro-F1 after each epoch it trained, with the epochs per
+    level and the seconds so far. A global model: its history. A local model trains level by
+    level, each to its early stop: its whole dev micro-F1 exists once the last level trains, as
+    the upper levels' headline counts at their kept epoch plus the last level's at this epoch
+    (``htclib.local.level_scorer``); every epoch of the upper levels counts toward the time.
+    None for a local record from before the levels kept their counts."""
+    hist = r["history"]
+    if r["method"] != "local":
+        out, elapsed = [], 0.0
+        for n, h in enumerate(hist, start=1):
+            elapsed += h["seconds"]
+            out.append({"epochs": {1: n}, "seconds": elapsed, "dev": h["dev_headline"]})
+        return out
+    if not all(k in h for h in hist for k in COUNTS):
+        return None
+    levels = sorted({h["level"] for h in hist})
+    by = {lv: [h for h in hist if h["level"] == lv] for lv in levels}
+    kept = {i["level"]: i["best_epoch"] for i in r["levels"]}
+    upper, epochs, elapsed = [0, 0, 0], {}, 0.0
+    for lv in levels[:-1]:
+        best = next(h for h in by[lv] if h["epoch"] == kept[lv])
+        upper = [a + best[k] for a, k in zip(upper, COUNTS, strict=True)]
+        epochs[lv] = len(by[lv])
+        elapsed += sum(h["seconds"] for h in by[lv])
+    out = []
+    for n, h in enumerate(by[levels[-1]], start=1):
+        elapsed += h["seconds"]
+        tp, fp, fn = (a + h[k] for a, k in zip(upper, COUNTS, strict=True))
+        dev = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+        out.append({"epochs": {**epochs, levels[-1]: n}, "seconds": elapsed, "dev": dev})
+    return out
 
 
 def time_to_accuracy(results_dirs, dataset: str = "wos", fraction: float = 0.95) -> list[dict]:
@@ -52,22 +95,15 @@ def time_to_accuracy(results_dirs, dataset: str = "wos", fraction: float = 0.95)
         if r["dataset"] == dataset
         and r.get("history")
         and r.get("config", {}).get("data", {}).get("train_fraction") is None
-        # local models train level by level: their per-epoch dev score is one level's, not
-        # the whole model's, so it says nothing about the target
-        and r["method"] != "local"
     ]
     best_cls = {r["seed"]: r["best_dev"] for r in recs if r["method"] == "cls"}
     rows = []
     for r in sorted(recs, key=lambda r: (_label(r), r["seed"])):
-        if r["seed"] not in best_cls:
+        curve = dev_curve(r)
+        if r["seed"] not in best_cls or curve is None:
             continue
         target = fraction * best_cls[r["seed"]]
-        elapsed, reached = 0.0, None
-        for h in r["history"]:
-            elapsed += h["seconds"]
-            if h["dev_headline"] >= target:
-                reached = (h["epoch"], elapsed)
-                break
+        reached = next((c for c in curve if c["dev"] >= target), None)
         rows.append(
             {
                 "model": _label(r),
@@ -75,9 +111,11 @@ def time_to_accuracy(results_dirs, dataset: str = "wos", fraction: float = 0.95)
                 "speed_key": "/".join(speed_key(r)),
                 "config": r["config"],
                 "target_dev_mi_f1": round(100 * target, 2),
-                "epochs_to_target": reached[0] if reached else None,
-                "seconds_to_target": round(reached[1]) if reached else None,
-                "best_dev_mi_f1": round(100 * r["best_dev"], 2),
+                "epochs_to_target": sum(reached["epochs"].values()) if reached else None,
+                # local: epochs of each level up to the target (level -> epochs)
+                "epochs_by_level": reached["epochs"] if reached else None,
+                "seconds_to_target": round(reached["seconds"]) if reached else None,
+                "best_dev_mi_f1": round(100 * max(c["dev"] for c in curve), 2),
                 "train_seconds_total": round(sum(h["seconds"] for h in r["history"])),
                 "epochs_run": len(r["history"]),
             }
@@ -85,33 +123,39 @@ def time_to_accuracy(results_dirs, dataset: str = "wos", fraction: float = 0.95)
     return rows
 
 
-def epoch_seconds(config: dict) -> float:
-    """Wall seconds of one training epoch plus its dev scoring, through ``experiment.run`` (the
-    path every run takes), in a scratch folder: nothing is written to the records."""
+def epoch_seconds(config: dict) -> dict[int, float]:
+    """Wall seconds of one training epoch plus its dev scoring, per level (a global model has
+    level 1 only), through ``experiment.run`` (the path every run takes), in a scratch folder:
+    nothing is written to the records."""
     from htclib.experiment import RunConfig, run
 
     cfg = RunConfig(**config)
     cfg = replace(cfg, train=replace(cfg.train, max_epochs=1, max_steps=None))
     with tempfile.TemporaryDirectory() as tmp:
         r = run(cfg, tmp, force=True, resume=False, progress=False)
-    return float(r["history"][0]["seconds"])
+    return {int(h.get("level", 1)): float(h["seconds"]) for h in r["history"]}
 
 
 def with_quiet_seconds(rows: list[dict], rounds: int = 2) -> list[dict]:
-    """Add ``epoch_seconds_quiet`` (the median of ``rounds`` epochs per speed group, the groups
-    interleaved round by round so drift hits all), its lowest and highest, and
-    ``seconds_to_target_quiet`` (epochs to target x the median) to rows that reach the target."""
+    """Add ``seconds_to_target_quiet`` (the epochs to target of each level x that level's epoch
+    seconds, timed for each speed group in ``rounds`` rounds interleaved so drift hits all:
+    the median over rounds) and ``epoch_seconds_quiet`` (that over the epochs to target; the
+    range: lowest and highest round) to rows that reach the target."""
     keys = {r["speed_key"]: r["config"] for r in rows if r["epochs_to_target"] is not None}
-    timed: dict[str, list[float]] = {k: [] for k in keys}
+    timed: dict[str, list[dict[int, float]]] = {k: [] for k in keys}
     for _ in range(rounds):
         for k, config in keys.items():
             timed[k].append(epoch_seconds(config))
     for r in rows:
         if r["epochs_to_target"] is None:
             continue
-        t = timed[r["speed_key"]]
-        med = statistics.median(t)
-        r["epoch_seconds_quiet"] = round(med, 1)
-        r["epoch_seconds_quiet_range"] = [round(min(t), 1), round(max(t), 1)]
-        r["seconds_to_target_quiet"] = round(r["epochs_to_target"] * med)
+        n = r["epochs_to_target"]
+        totals = [
+            sum(e * per_level[lv] for lv, e in r["epochs_by_level"].items())
+            for per_level in timed[r["speed_key"]]
+        ]
+        med = statistics.median(totals)
+        r["epoch_seconds_quiet"] = round(med / n, 1)
+        r["epoch_seconds_quiet_range"] = [round(min(totals) / n, 1), round(max(totals) / n, 1)]
+        r["seconds_to_target_quiet"] = round(med)
     return rows

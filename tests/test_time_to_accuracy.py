@@ -1,0 +1,67 @@
+"""benchmarks.time_to_accuracy: epochs and seconds to a target dev score, global and local."""
+
+import json
+
+from benchmarks.time_to_accuracy import dev_curve, time_to_accuracy
+
+
+def _write(tmp_path, key, rec):
+    d = tmp_path / "runs" / key
+    d.mkdir(parents=True)
+    (d / "result.json").write_text(json.dumps(rec))
+
+
+def _global(method, seed, devs, secs=10.0):
+    hist = [{"epoch": i + 1, "dev_headline": d, "seconds": secs} for i, d in enumerate(devs)]
+    return {
+        "dataset": "wos",
+        "method": method,
+        "seed": seed,
+        "prefix_length": 10 if method == "spp" else None,
+        "best_dev": max(devs),
+        "history": hist,
+        "config": {"model": {}, "data": {}},
+    }
+
+
+def test_global_and_local_epochs_and_seconds_to_target(tmp_path):
+    _write(tmp_path, "cls", _global("cls", 0, [0.4, 0.6, 0.8]))  # target 0.95 * 0.8 = 0.76
+    _write(tmp_path, "spp", _global("spp", 0, [0.5, 0.77, 0.7], secs=4.0))
+    # local: level 1 kept at its epoch 2 (tp 30, fp 5, fn 10); level 2's own counts per epoch
+    l1 = [(10, 20, 30), (30, 5, 10), (28, 6, 12)]
+    l2 = [(10, 10, 40), (40, 10, 10), (45, 5, 5)]
+    hist = [
+        {"level": 1, "epoch": i + 1, "seconds": 2.0, "dev_headline": 0.0}
+        | dict(zip(("dev_headline_tp", "dev_headline_fp", "dev_headline_fn"), c, strict=True))
+        for i, c in enumerate(l1)
+    ] + [
+        {"level": 2, "epoch": i + 1, "seconds": 3.0, "dev_headline": 0.0}
+        | dict(zip(("dev_headline_tp", "dev_headline_fp", "dev_headline_fn"), c, strict=True))
+        for i, c in enumerate(l2)
+    ]
+    local = {
+        "dataset": "wos",
+        "method": "local",
+        "variant": "copy",
+        "seed": 0,
+        "prefix_length": "10/20",
+        "best_dev": 0.0,
+        "levels": [{"level": 1, "best_epoch": 2}, {"level": 2, "best_epoch": 3}],
+        "history": hist,
+        "config": {"model": {}, "data": {}},
+    }
+    _write(tmp_path, "local", local)
+    curve = dev_curve(local)
+    # after level 2's epoch 2: tp 70, fp 15, fn 20 -> 140 / 175 = 0.8
+    assert [round(c["dev"], 4) for c in curve] == [round(80 / 145, 4), 0.8, round(150 / 175, 4)]
+    rows = {r["model"].split()[0]: r for r in time_to_accuracy(tmp_path, "wos", 0.95)}
+    assert rows["cls"]["epochs_to_target"] == 3 and rows["cls"]["seconds_to_target"] == 30
+    assert rows["spp"]["epochs_to_target"] == 2 and rows["spp"]["seconds_to_target"] == 8
+    loc = rows["local"]
+    assert loc["epochs_by_level"] == {1: 3, 2: 2}  # all of level 1's epochs count
+    assert loc["epochs_to_target"] == 5 and loc["seconds_to_target"] == 3 * 2 + 2 * 3
+    assert loc["best_dev_mi_f1"] == round(100 * 150 / 175, 2)
+    # a local record without the counts (trained before they were kept) gets no row
+    for h in local["history"]:
+        del h["dev_headline_tp"]
+    assert dev_curve(local) is None
