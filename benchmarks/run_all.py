@@ -304,14 +304,14 @@ def utilisation(quick: bool) -> dict:
     # moved by 30% (78.8 vs 112.8 GFLOP/s), so a share is only meaningful against the peak of
     # the same moment; each round gives one share, the table its median and range.
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    mm_flops = 2 * 2048**3
     counts = sorted({v[3] for v in setups.values()})
     fns = {k: timed(steps[k], setups[k][3]) for k in steps}
     for n in counts:
         fns[f"mm{n}"] = timed(lambda: a @ b, n)
     rounds = interleaved_rounds(fns, reps=3 if quick else 5, steps=2 if quick else 3)
     t = {k: float(np.median(v)) for k, v in rounds.items()}
-    peaks = {n: 2 * 2048**3 / t[f"mm{n}"] for n in counts}
-    mm_flops = 2 * 2048**3
+    peaks = {n: mm_flops / t[f"mm{n}"] for n in counts}
     mhz = None
     try:
         mhz = max(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
 ATTENTION = "htclib_sdpa"
 
@@ -45,8 +46,6 @@ class FastDropout(nn.Dropout):
 def attention(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
     """An attention function for transformers' ``AttentionInterface``: SDPA without dropout,
     softmax attention with :func:`fast_dropout` on the probabilities with it."""
-    from transformers.integrations.sdpa_attention import sdpa_attention_forward
-
     plain = (
         dropout == 0.0
         or kwargs.get("is_causal")
