@@ -18,7 +18,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from htclib.prefix import PrefixConfig
+from htclib.recipes import RECIPES
 from htclib.results import load_records, method_label, prefix_init
+from htclib.train import TrainConfig
 
 
 def _label(r: dict) -> str:
@@ -33,6 +35,13 @@ def _label(r: dict) -> str:
             name += f" init N(0, {std:g})"
     if cfg.get("contrastive"):
         name += f" (CL lr {cfg['contrastive'].get('lr')})"
+    train = cfg.get("train", {})
+    if r["method"] != "cls" and recipe == "htclib":
+        # learning rates other than the recipe's (benchmarks/ablation_lr.py)
+        if train.get("lr", TrainConfig.lr) != TrainConfig.lr:
+            name += f" lr {train['lr']:g}"
+        if train.get("head_lr", TrainConfig.head_lr) != RECIPES["htclib"]["train.head_lr"]:
+            name += f" head lr {train['head_lr']:g}"
     return name + ("" if recipe == "htclib" else f" [{recipe}]")
 
 

@@ -65,3 +65,17 @@ def test_global_and_local_epochs_and_seconds_to_target(tmp_path):
     for h in local["history"]:
         del h["dev_headline_tp"]
     assert dev_curve(local) is None
+
+
+def test_rows_name_learning_rates_other_than_the_recipes(tmp_path):
+    _write(tmp_path, "cls", _global("cls", 0, [0.4, 0.6, 0.8]))
+    base = _global("spp", 0, [0.5, 0.77])
+    base["config"] = {"model": {}, "data": {}, "train": {"lr": 1e-2, "head_lr": 1e-3}}
+    faster = _global("spp", 0, [0.77, 0.7])
+    faster["config"] = {"model": {}, "data": {}, "train": {"lr": 2e-2, "head_lr": 1e-2}}
+    _write(tmp_path, "spp", base)
+    _write(tmp_path, "spp-lr", faster)
+    rows = {r["model"]: r for r in time_to_accuracy(tmp_path, "wos", 0.95)}
+    assert set(rows) == {"cls None", "spp 10", "spp 10 lr 0.02 head lr 0.01"}
+    assert rows["spp 10 lr 0.02 head lr 0.01"]["epochs_to_target"] == 1
+    assert rows["spp 10"]["epochs_to_target"] == 2
