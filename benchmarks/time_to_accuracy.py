@@ -168,3 +168,36 @@ def with_quiet_seconds(rows: list[dict], rounds: int = 2) -> list[dict]:
         r["epoch_seconds_quiet_range"] = [round(min(totals) / n, 1), round(max(totals) / n, 1)]
         r["seconds_to_target_quiet"] = round(med)
     return rows
+
+
+def main(argv=None) -> int:
+    """Epochs to the target from the committed records alone (exact, no timing): seconds need
+    a quiet machine and come with ``make bench`` (``benchmarks.run_all``, section 7)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    ap.add_argument("--dataset", default="wos")
+    ap.add_argument("--fraction", type=float, default=0.95)
+    ap.add_argument("--results", nargs="+", default=["results/cpu", "results/ablations"])
+    args = ap.parse_args(argv)
+    dirs = [Path(d) for d in args.results if Path(d).exists()]
+    rows = time_to_accuracy(dirs, args.dataset, args.fraction)
+    print(
+        f"{args.dataset}: epochs until the dev headline Mi-F1 first reaches {args.fraction:g} x "
+        f"CLS-tuning's best dev score with the same seed (records: {', '.join(map(str, dirs))})"
+    )
+    print("\n| model | seed | target | epochs to target (per level) | best dev | epochs run |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        n, lv = r["epochs_to_target"], r["epochs_by_level"]
+        per = f" ({' + '.join(str(e) for e in lv.values())})" if lv and len(lv) > 1 else ""
+        reached = "never" if n is None else f"{n}{per}"
+        print(
+            f"| {r['model']} | {r['seed']} | {r['target_dev_mi_f1']} | {reached} | "
+            f"{r['best_dev_mi_f1']} | {r['epochs_run']} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

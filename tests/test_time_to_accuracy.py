@@ -2,7 +2,7 @@
 
 import json
 
-from benchmarks.time_to_accuracy import dev_curve, time_to_accuracy
+from benchmarks.time_to_accuracy import dev_curve, main, time_to_accuracy
 
 
 def _write(tmp_path, key, rec):
@@ -79,3 +79,13 @@ def test_rows_name_learning_rates_other_than_the_recipes(tmp_path):
     assert set(rows) == {"cls None", "spp 10", "spp 10 lr 0.02 head lr 0.01"}
     assert rows["spp 10 lr 0.02 head lr 0.01"]["epochs_to_target"] == 1
     assert rows["spp 10"]["epochs_to_target"] == 2
+
+
+def test_cli_prints_epochs_to_target_from_records(tmp_path, capsys):
+    _write(tmp_path, "cls", _global("cls", 0, [0.4, 0.6, 0.8]))
+    _write(tmp_path, "spp", _global("spp", 0, [0.5, 0.6, 0.7]))  # never reaches 0.76
+    assert main(["--results", str(tmp_path), str(tmp_path / "missing")]) == 0
+    out = capsys.readouterr().out
+    assert f"(records: {tmp_path})" in out
+    assert "| cls None | 0 | 76.0 | 3 | 80.0 | 3 |" in out
+    assert "| spp 10 | 0 | 76.0 | never | 70.0 | 3 |" in out
