@@ -42,17 +42,20 @@ def _label(r: dict) -> str:
             name += f" lr {train['lr']:g}"
         if train.get("head_lr", TrainConfig.head_lr) != RECIPES["htclib"]["train.head_lr"]:
             name += f" head lr {train['head_lr']:g}"
+    if train.get("batch_size", TrainConfig.batch_size) != TrainConfig.batch_size:
+        name += f" batch {train['batch_size']}"
     return name + ("" if recipe == "htclib" else f" [{recipe}]")
 
 
 def speed_key(r: dict) -> tuple:
-    """Records that train at the same speed (the prefix's start does not change the cost; a
-    local model's transfer variant can: transform adds its MLP)."""
+    """Records that train at the same speed (the prefix's start and the lrs do not change the
+    cost; the batch size does, and a local model's transfer variant: transform adds its MLP)."""
     cfg = r.get("config", {})
     return (
         r["method"],
         str(r.get("prefix_length")),
         cfg.get("model", {}).get("recipe", "htclib"),
+        str(cfg.get("train", {}).get("batch_size", TrainConfig.batch_size)),
         *([r.get("variant") or ""] if r["method"] == "local" else []),
     )
 

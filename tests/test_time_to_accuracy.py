@@ -67,18 +67,24 @@ def test_global_and_local_epochs_and_seconds_to_target(tmp_path):
     assert dev_curve(local) is None
 
 
-def test_rows_name_learning_rates_other_than_the_recipes(tmp_path):
+def test_rows_name_lrs_and_batch_sizes_other_than_the_recipes(tmp_path):
     _write(tmp_path, "cls", _global("cls", 0, [0.4, 0.6, 0.8]))
     base = _global("spp", 0, [0.5, 0.77])
     base["config"] = {"model": {}, "data": {}, "train": {"lr": 1e-2, "head_lr": 1e-3}}
     faster = _global("spp", 0, [0.77, 0.7])
     faster["config"] = {"model": {}, "data": {}, "train": {"lr": 2e-2, "head_lr": 1e-2}}
+    small = _global("spp", 0, [0.6, 0.77])
+    small["config"] = {"model": {}, "data": {}, "train": {"batch_size": 8}}
     _write(tmp_path, "spp", base)
     _write(tmp_path, "spp-lr", faster)
+    _write(tmp_path, "spp-bs8", small)
     rows = {r["model"]: r for r in time_to_accuracy(tmp_path, "wos", 0.95)}
-    assert set(rows) == {"cls None", "spp 10", "spp 10 lr 0.02 head lr 0.01"}
+    assert set(rows) == {"cls None", "spp 10", "spp 10 lr 0.02 head lr 0.01", "spp 10 batch 8"}
     assert rows["spp 10 lr 0.02 head lr 0.01"]["epochs_to_target"] == 1
     assert rows["spp 10"]["epochs_to_target"] == 2
+    # lrs train at the same speed, a batch size does not: it is timed apart
+    assert rows["spp 10"]["speed_key"] == rows["spp 10 lr 0.02 head lr 0.01"]["speed_key"]
+    assert rows["spp 10"]["speed_key"] != rows["spp 10 batch 8"]["speed_key"]
 
 
 def test_cli_prints_epochs_to_target_from_records(tmp_path, capsys):
