@@ -37,7 +37,7 @@ def _label(r: dict) -> str:
         name += f" (CL lr {cfg['contrastive'].get('lr')})"
     train = cfg.get("train", {})
     if r["method"] != "cls" and recipe == "htclib":
-        # learning rates other than the recipe's (benchmarks/ablation_lr.py)
+        # learning rates other than the recipe's (benchmarks/ablation_train.py)
         if train.get("lr", TrainConfig.lr) != TrainConfig.lr:
             name += f" lr {train['lr']:g}"
         if train.get("head_lr", TrainConfig.head_lr) != RECIPES["htclib"]["train.head_lr"]:

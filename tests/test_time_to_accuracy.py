@@ -95,3 +95,35 @@ def test_cli_prints_epochs_to_target_from_records(tmp_path, capsys):
     assert f"(records: {tmp_path})" in out
     assert "| cls None | 0 | 76.0 | 3 | 80.0 | 3 |" in out
     assert "| spp 10 | 0 | 76.0 | never | 70.0 | 3 |" in out
+
+
+def test_a_time_to_accuracy_rerun_replaces_section_7_only(tmp_path):
+    import pytest
+
+    from benchmarks.run_all import GOALS_HEADING, TTA_HEADING, splice_tta
+
+    doc = tmp_path / "BENCHMARKS.md"
+    doc.write_text(
+        f"# B\n\n## 6. Sizes\n\nkept\n\n{TTA_HEADING}\n\nold row\n\n{GOALS_HEADING}\n\nmine\n"
+    )
+    row = {
+        "model": "spp 10", "seed": 0, "target_dev_mi_f1": 59.76, "epochs_to_target": 10,
+        "epochs_by_level": {1: 10}, "epoch_seconds_quiet": 35.9,
+        "epoch_seconds_quiet_range": [33.6, 38.2], "seconds_to_target_quiet": 359,
+        "seconds_to_target": 1522, "best_dev_mi_f1": 60.62, "epochs_run": 16,
+    }  # fmt: skip
+    res = {
+        "date": "2026-11-30",
+        "seconds": 597.2,
+        "time_to_accuracy": {"results": ["r"], "rows": [row]},
+    }
+    splice_tta(res, doc)
+    out = doc.read_text()
+    assert out.startswith("# B\n\n## 6. Sizes\n\nkept\n\n" + TTA_HEADING)
+    assert "old row" not in out and out.endswith(f"{GOALS_HEADING}\n\nmine\n")
+    assert "rerun on 2026-11-30 in 597 s" in out
+    assert "| spp 10 | 0 | 59.76 | 10 | 35.9 (33.6-38.2) | **359** | 1522 | 60.62 | 16 |" in out
+    doc.write_text("# B\n\nno sections\n")
+    with pytest.raises(ValueError, match="BENCHMARKS.md"):
+        splice_tta(res, doc)
+    assert doc.read_text() == "# B\n\nno sections\n"  # untouched
