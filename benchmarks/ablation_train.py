@@ -5,7 +5,8 @@ everything else are the profile's, so the profile's own record (prefix lr 1e-2, 
 batch 16) is the baseline. Our SPP reaches the time-to-accuracy target in 14-16 epochs where
 CLS-tuning takes 7-9 (``BENCHMARKS.md`` section 7), and its first epoch scores nothing above
 0.5: this asks whether a faster head or prefix (P-tuning v2 trains its head at the prefix's
-lr, 1e-2), or more updates per epoch, get there sooner.
+lr, 1e-2), or more updates per epoch, get there sooner. ``--method cls`` changes the
+profile's CLS-tuning run instead (is a lever that helps ours ours alone?).
 
     .venv/bin/python -m benchmarks.ablation_train --head-lr 0.01 --seed 1
 
@@ -29,16 +30,24 @@ def config(
     dataset: str = "wos",
     length: int = 10,
     seed: int = 0,
+    method: str = "spp",
 ):
     if lr is None and head_lr is None and batch_size is None:
         raise ValueError(
             "give --lr, --head-lr or --batch-size (without one this is the profile's own run)"
         )
     p = profiles.get_profile("cpu")
+    if method not in ("spp", "cls"):
+        raise ValueError(f"method must be 'spp' or 'cls', got {method!r}")
+    runs = (
+        profiles.cls_runs(p, dataset)
+        if method == "cls"
+        else profiles.spp_runs(p, dataset, [length])
+    )
     base = next(
         c
-        for c in profiles.spp_runs(p, dataset, [length])
-        if c.train.seed == seed and c.model.prefix.init == "random"
+        for c in runs
+        if c.train.seed == seed and (method == "cls" or c.model.prefix.init == "random")
     )
     train, tag = base.train, ""
     if lr is not None:
@@ -55,12 +64,15 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=None, help="the prefix's lr (profile: 1e-2)")
     ap.add_argument("--head-lr", type=float, default=None, help="the head's lr (profile: 1e-3)")
     ap.add_argument("--batch-size", type=int, default=None, help="(profile: 16)")
+    ap.add_argument("--method", default="spp", choices=["spp", "cls"])
     ap.add_argument("--length", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dataset", default="wos")
     ap.add_argument("--out", default="results/ablations")
     args = ap.parse_args(argv)
-    cfg = config(args.lr, args.head_lr, args.batch_size, args.dataset, args.length, args.seed)
+    cfg = config(
+        args.lr, args.head_lr, args.batch_size, args.dataset, args.length, args.seed, args.method
+    )
     r = experiment.run(cfg, args.out)
     print(
         f"{cfg.name}: test headline {100 * r['test']['headline/micro_f1']:.2f} / "
