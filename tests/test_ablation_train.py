@@ -1,0 +1,28 @@
+"""benchmarks.ablation_train: the cpu profile's run with one training setting changed."""
+
+import pytest
+
+from benchmarks.ablation_train import config
+from htclib import profiles
+
+
+def test_one_setting_changes_and_the_rest_is_the_profiles():
+    p = profiles.get_profile("cpu")
+    base = next(c for c in profiles.spp_runs(p, "wos", [10]) if c.train.seed == 1)
+    c = config(batch_size=8, seed=1)
+    assert c.name == "wos/spp-P10-bs8/s1" and c.train.batch_size == 8
+    assert c.model == base.model and c.data == base.data
+    assert c.train.lr == base.train.lr and c.train.head_lr == base.train.head_lr
+    assert c.key() != base.key()  # its own record, never the profile's
+    h = config(head_lr=3e-3, lr=2e-2)
+    assert h.name == "wos/spp-P10-lr0.02-headlr0.003/s0" and h.train.batch_size == 16
+    cls = config(batch_size=8, method="cls")
+    assert cls.model.method == "cls" and cls.name == "wos/cls-bs8/s0"
+    assert cls.train.lr == p.cls_lr
+
+
+def test_bad_requests_say_what_is_wrong():
+    with pytest.raises(ValueError, match="--batch-size"):
+        config()
+    with pytest.raises(ValueError, match="method must be"):
+        config(batch_size=8, method="peft")
