@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from htclib import experiment, profiles
+from benchmarks.ablation_train import run_ablation
+from htclib import profiles
 
 
 def config(std: float, dataset: str = "wos", length: int = 30, seed: int = 0):
@@ -41,12 +42,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="results/ablations")
     args = ap.parse_args(argv)
     cfg = config(args.std, args.dataset)
-    r = experiment.run(cfg, args.out)
-    print(
-        f"{cfg.name}: test headline {100 * r['test']['headline/micro_f1']:.2f} / "
-        f"{100 * r['test']['headline/macro_f1']:.2f}, best epoch {r['best_epoch']}"
-    )
-    return 0
+    return run_ablation(cfg, args.out)
 
 
 if __name__ == "__main__":

@@ -73,7 +73,12 @@ def main(argv=None) -> int:
     cfg = config(
         args.lr, args.head_lr, args.batch_size, args.dataset, args.length, args.seed, args.method
     )
-    r = experiment.run(cfg, args.out)
+    return run_ablation(cfg, args.out)
+
+
+def run_ablation(cfg, out: str) -> int:
+    """Train (or resume) one ablation run into ``out`` and print its test headline."""
+    r = experiment.run(cfg, out)
     print(
         f"{cfg.name}: test headline {100 * r['test']['headline/micro_f1']:.2f} / "
         f"{100 * r['test']['headline/macro_f1']:.2f}, best epoch {r['best_epoch']}"
