@@ -121,6 +121,11 @@ def _preds(results_dir: Path, records: list[dict], row: Row, dataset: str):
     return out
 
 
+CLAIM_COLUMNS = [
+    "claim", "dataset", "A", "B", "metric", "A - B", "95% CI", "seeds A/B", "test texts", "verdict",
+]  # fmt: skip
+
+
 def claims_table(
     results_dir: str | os.PathLike, claims: list[Claim] | None = None, n_resamples: int = 2000
 ) -> pd.DataFrame:
@@ -168,7 +173,9 @@ def claims_table(
                         "verdict": c.verdict,
                     }
                 )
-    out = pd.DataFrame(rows)
+    # fixed columns: a frame's order would follow its first row, and a first row without a
+    # bootstrap ("no run yet") would move the verdict from the last column to the sixth
+    out = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
     if "test texts" in out:
         out["test texts"] = out["test texts"].astype("Int64")
     return out

@@ -75,6 +75,10 @@ def test_claims_table_from_records(tmp_path):
     assert set(held["seeds A/B"]) == {"2/2"}
     assert "copy > non" not in set(t.claim)  # neither side ran: nothing to say
     assert t[t.claim == "SPP vs probe"].verdict.tolist() == ["no run yet of linear-probe"]
+    # the columns do not follow the first row: a table led by a "no run yet" row has them too
+    led = claims_table(tmp_path, claims[2:] + claims[:1], n_resamples=200)
+    assert led.claim.iloc[0] == "SPP vs probe" and list(led.columns) == list(t.columns)
+    assert list(t.columns)[-1] == "verdict" and list(t.columns)[5] == "A - B"
 
 
 def test_results_md_holds_claims_with_and_without_both_sides(tmp_path):
