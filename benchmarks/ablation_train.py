@@ -36,9 +36,9 @@ def config(
         raise ValueError(
             "give --lr, --head-lr or --batch-size (without one this is the profile's own run)"
         )
-    p = profiles.get_profile("cpu")
     if method not in ("spp", "cls"):
         raise ValueError(f"method must be 'spp' or 'cls', got {method!r}")
+    p = profiles.get_profile("cpu")
     runs = (
         profiles.cls_runs(p, dataset)
         if method == "cls"

@@ -533,6 +533,8 @@ GOALS_HEADING = "## Goals: met or missed"
 
 def tta_markdown(ta: dict, note: str = "") -> list[str]:
     """Section 7 of BENCHMARKS.md from the time-to-accuracy results."""
+    from benchmarks.time_to_accuracy import epochs_text
+
     return [
         TTA_HEADING,
         "",
@@ -554,7 +556,7 @@ def tta_markdown(ta: dict, note: str = "") -> list[str]:
         "| model | seed | target dev Mi-F1 | epochs to target | quiet s/epoch (range) | quiet seconds to target | grid seconds to target | best dev Mi-F1 | epochs run |",
         "|---|---|---|---|---|---|---|---|---|",
         *[
-            f"| {r['model']} | {r['seed']} | {r['target_dev_mi_f1']} | {_epochs(r)} | "
+            f"| {r['model']} | {r['seed']} | {r['target_dev_mi_f1']} | {epochs_text(r)} | "
             f"{r.get('epoch_seconds_quiet', '-')}{_range(r.get('epoch_seconds_quiet_range'))} | "
             f"**{r.get('seconds_to_target_quiet', '-')}** | "
             f"{r['seconds_to_target'] or '-'} | {r['best_dev_mi_f1']} | {r['epochs_run']} |"
@@ -578,15 +580,6 @@ def splice_tta(res: dict, path: Path) -> None:
     )
     new = "\n".join(tta_markdown(res["time_to_accuracy"], note)) + "\n\n"
     path.write_text(old[:at] + new + old[end:])
-
-
-def _epochs(row) -> str:
-    """Epochs to target; a local model's also per level (``5 (3 + 2)``)."""
-    if row["epochs_to_target"] is None:
-        return "never"
-    by = row.get("epochs_by_level") or {}
-    per = f" ({' + '.join(str(v) for v in by.values())})" if len(by) > 1 else ""
-    return f"{row['epochs_to_target']}{per}"
 
 
 def _range(lo_hi) -> str:

@@ -173,6 +173,15 @@ def with_quiet_seconds(rows: list[dict], rounds: int = 2) -> list[dict]:
     return rows
 
 
+def epochs_text(row: dict) -> str:
+    """Epochs to target; a local model's also per level (``5 (3 + 2)``)."""
+    if row["epochs_to_target"] is None:
+        return "never"
+    by = row.get("epochs_by_level") or {}
+    per = f" ({' + '.join(str(v) for v in by.values())})" if len(by) > 1 else ""
+    return f"{row['epochs_to_target']}{per}"
+
+
 def main(argv=None) -> int:
     """Epochs to the target from the committed records alone (exact, no timing): seconds need
     a quiet machine and come with ``make bench`` (``benchmarks.run_all``, section 7)."""
@@ -192,11 +201,8 @@ def main(argv=None) -> int:
     print("\n| model | seed | target | epochs to target (per level) | best dev | epochs run |")
     print("|---|---|---|---|---|---|")
     for r in rows:
-        n, lv = r["epochs_to_target"], r["epochs_by_level"]
-        per = f" ({' + '.join(str(e) for e in lv.values())})" if lv and len(lv) > 1 else ""
-        reached = "never" if n is None else f"{n}{per}"
         print(
-            f"| {r['model']} | {r['seed']} | {r['target_dev_mi_f1']} | {reached} | "
+            f"| {r['model']} | {r['seed']} | {r['target_dev_mi_f1']} | {epochs_text(r)} | "
             f"{r['best_dev_mi_f1']} | {r['epochs_run']} |"
         )
     return 0
