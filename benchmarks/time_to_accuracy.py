@@ -44,18 +44,22 @@ def _label(r: dict) -> str:
             name += f" head lr {train['head_lr']:g}"
     if train.get("batch_size", TrainConfig.batch_size) != TrainConfig.batch_size:
         name += f" batch {train['batch_size']}"
+    if r["method"] == "spp" and recipe == "htclib" and cfg.get("model", {}).get("encoder_dropout"):
+        name += " encoder dropout"
     return name + ("" if recipe == "htclib" else f" [{recipe}]")
 
 
 def speed_key(r: dict) -> tuple:
     """Records that train at the same speed (the prefix's start and the lrs do not change the
-    cost; the batch size does, and a local model's transfer variant: transform adds its MLP)."""
+    cost; the batch size does, the frozen encoder's dropout (masks drawn every layer), and a
+    local model's transfer variant: transform adds its MLP)."""
     cfg = r.get("config", {})
     return (
         r["method"],
         str(r.get("prefix_length")),
         cfg.get("model", {}).get("recipe", "htclib"),
         str(cfg.get("train", {}).get("batch_size", TrainConfig.batch_size)),
+        "encdrop" if cfg.get("model", {}).get("encoder_dropout") else "",
         *([r.get("variant") or ""] if r["method"] == "local" else []),
     )
 

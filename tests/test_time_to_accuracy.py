@@ -75,16 +75,27 @@ def test_rows_name_lrs_and_batch_sizes_other_than_the_recipes(tmp_path):
     faster["config"] = {"model": {}, "data": {}, "train": {"lr": 2e-2, "head_lr": 1e-2}}
     small = _global("spp", 0, [0.6, 0.77])
     small["config"] = {"model": {}, "data": {}, "train": {"batch_size": 8}}
+    noisy = _global("spp", 0, [0.6, 0.77])
+    noisy["config"] = {"model": {"encoder_dropout": True}, "data": {}, "train": {}}
     _write(tmp_path, "spp", base)
     _write(tmp_path, "spp-lr", faster)
     _write(tmp_path, "spp-bs8", small)
+    _write(tmp_path, "spp-encdrop", noisy)
     rows = {r["model"]: r for r in time_to_accuracy(tmp_path, "wos", 0.95)}
-    assert set(rows) == {"cls None", "spp 10", "spp 10 lr 0.02 head lr 0.01", "spp 10 batch 8"}
+    assert set(rows) == {
+        "cls None",
+        "spp 10",
+        "spp 10 lr 0.02 head lr 0.01",
+        "spp 10 batch 8",
+        "spp 10 encoder dropout",
+    }
     assert rows["spp 10 lr 0.02 head lr 0.01"]["epochs_to_target"] == 1
     assert rows["spp 10"]["epochs_to_target"] == 2
     # lrs train at the same speed, a batch size does not: it is timed apart
     assert rows["spp 10"]["speed_key"] == rows["spp 10 lr 0.02 head lr 0.01"]["speed_key"]
     assert rows["spp 10"]["speed_key"] != rows["spp 10 batch 8"]["speed_key"]
+    # the encoder's dropout masks cost time too
+    assert rows["spp 10"]["speed_key"] != rows["spp 10 encoder dropout"]["speed_key"]
 
 
 def test_cli_prints_epochs_to_target_from_records(tmp_path, capsys):
