@@ -120,34 +120,50 @@ def f1_vs_prefix_length(df: pd.DataFrame, profile: str) -> plt.Figure:
 
 def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
     """Local SPP: overall micro/macro-F1 per transfer variant, and per-level micro-F1 (the
-    whole training split, htclib's recipe, no contrastive stage)."""
+    whole training split, htclib's recipe, no contrastive stage). One row of panels per data set
+    (their label sets differ: a bar averaging them would answer nothing); bars are the mean over
+    seeds, whiskers ± sd, and each x label says how many seeds it has."""
     d = _plain_rows(df, "local")
     if d.empty:
         return no_data("Local SPP transfer variants", profile, "No local SPP run yet.")
-    d["run"] = d["variant"] + " " + d["prefix"].astype(str)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
-    long = d.melt(
-        id_vars=["dataset", "run"],
-        value_vars=["micro_f1", "macro_f1"],
-        var_name="metric",
-        value_name="F1",
-    )
-    sns.barplot(data=long, x="run", y="F1", hue="metric", ax=axes[0], errorbar=None)
-    axes[0].set(xlabel="", ylabel="test F1, headline (%)", title="overall (all labels)")
-    axes[0].tick_params(axis="x", rotation=30)
-    # headroom above the bars for a one-row legend, so it hides none of them
-    axes[0].set_ylim(0, 1.3 * max(long["F1"].max(), 1))
-    axes[0].legend(fontsize=8, ncol=2, loc="upper center")
-    lv_cols = [c for c in d.columns if c.startswith("L") and c.endswith("_micro_f1")]
-    lv = d.melt(
-        id_vars=["dataset", "run"], value_vars=lv_cols, var_name="level", value_name="F1"
-    ).dropna()
-    lv["level"] = lv["level"].str.replace("_micro_f1", "")
-    sns.barplot(data=lv, x="level", y="F1", hue="run", ax=axes[1], errorbar=None)
-    axes[1].set(ylabel="test micro-F1, headline (%)", title="per level")
-    axes[1].set_ylim(0, 1.3 * max(lv["F1"].max() if not lv.empty else 0, 1))
-    axes[1].legend(fontsize=7, ncol=3, loc="upper center")
-    _title(fig, "Local SPP transfer variants (" + ", ".join(d.dataset.unique()) + ")", profile)
+    order = {"copy": 0, "transform": 1, "non": 2}  # the paper's claimed ranking, left to right
+    datasets = sorted(d.dataset.unique())
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(12, 3.9 * len(datasets)), squeeze=False)
+    for row, ds in zip(axes, datasets, strict=True):
+        dd = d[d.dataset == ds].copy()
+        n = dd.groupby(["variant", "prefix"]).size()
+        dd["run"] = [
+            f"{v} {p}\n({n[(v, p)]} seed{'s' if n[(v, p)] > 1 else ''})"
+            for v, p in zip(dd.variant, dd.prefix, strict=True)
+        ]
+        runs = sorted(dd.run.unique(), key=lambda r: (r.split()[1], order.get(r.split()[0], 9), r))
+        long = dd.melt(
+            id_vars=["run"], value_vars=["micro_f1", "macro_f1"], var_name="metric", value_name="F1"
+        )
+        sns.barplot(
+            data=long, x="run", y="F1", hue="metric", order=runs, ax=row[0], errorbar="sd",
+            capsize=0.15, err_kws={"linewidth": 1},
+        )  # fmt: skip
+        row[0].set(xlabel="", ylabel="test F1, headline (%)", title=f"{ds}: overall (all labels)")
+        row[0].tick_params(axis="x", labelsize=8)
+        # headroom above the bars for a one-row legend, so it hides none of them
+        row[0].set_ylim(0, 1.3 * max(long["F1"].max(), 1))
+        row[0].legend(fontsize=8, ncol=2, loc="upper center")
+        lv_cols = [c for c in dd.columns if c.startswith("L") and c.endswith("_micro_f1")]
+        lv = dd.melt(
+            id_vars=["run"], value_vars=lv_cols, var_name="level", value_name="F1"
+        ).dropna()
+        lv["level"] = lv["level"].str.replace("_micro_f1", "")
+        lv["run"] = lv["run"].str.replace("\n", " ")
+        sns.barplot(
+            data=lv, x="level", y="F1", hue="run", ax=row[1], errorbar="sd",
+            hue_order=[r.replace("\n", " ") for r in runs], capsize=0.1,
+            err_kws={"linewidth": 1},
+        )  # fmt: skip
+        row[1].set(ylabel="test micro-F1, headline (%)", title=f"{ds}: per level")
+        row[1].set_ylim(0, 1.3 * max(lv["F1"].max() if not lv.empty else 0, 1))
+        row[1].legend(fontsize=7, ncol=3, loc="upper center")
+    _title(fig, "Local SPP transfer variants (mean ± sd over seeds)", profile)
     fig.tight_layout()
     return fig
 

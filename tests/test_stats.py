@@ -133,3 +133,30 @@ def test_f1_vs_prefix_length_plots_the_sweep_rows_only():
     assert list(micro.get_xdata()) == [10, 30]
     assert list(micro.get_ydata()) == [50.0, 57.0]  # the mean of the two seeds, nothing else
     assert list(macro.get_ydata()) == [10.0, 19.0]
+
+
+def test_local_variants_one_row_per_dataset_with_seed_whiskers():
+    """Data sets never share a bar (their labels differ); two seeds give a mean and a whisker."""
+    import pandas as pd
+
+    from htclib import plots
+
+    base = {"method": "local", "recipe": "htclib", "contrastive": "", "train_subset": None}
+    rows = [
+        {**base, "dataset": "wos", "variant": "copy", "prefix": "10/20", "micro_f1": 50.0,
+         "macro_f1": 10.0, "L1_micro_f1": 70.0, "L2_micro_f1": 30.0},
+        {**base, "dataset": "wos", "variant": "copy", "prefix": "10/20", "micro_f1": 54.0,
+         "macro_f1": 14.0, "L1_micro_f1": 72.0, "L2_micro_f1": 34.0},
+        {**base, "dataset": "amazon3", "variant": "copy", "prefix": "10/20", "micro_f1": 90.0,
+         "macro_f1": 80.0, "L1_micro_f1": 95.0, "L2_micro_f1": 85.0},
+    ]  # fmt: skip
+    fig = plots.local_variants(pd.DataFrame(rows), "test")
+    (amazon, _), (wos, _) = (fig.axes[:2], fig.axes[2:4])
+    assert [ax.get_title() for ax in (amazon, wos)] == [
+        "amazon3: overall (all labels)",
+        "wos: overall (all labels)",
+    ]
+    heights = sorted(p.get_height() for p in wos.patches if p.get_height() > 0)
+    assert heights == [12.0, 52.0]  # the seed mean, never mixed with amazon3's 90 / 80
+    assert "(2 seeds)" in wos.get_xticklabels()[0].get_text()
+    assert len(wos.lines) > 0  # sd whiskers drawn for the 2-seed bars
