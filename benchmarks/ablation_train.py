@@ -2,12 +2,12 @@
 default) with another learning rate for the prefix (``--lr``) or the classifier head
 (``--head-lr``), or another batch size (``--batch-size``); data, seed, prefix start and
 everything else are the profile's, so the profile's own record (prefix lr 1e-2, head lr 1e-3,
-batch 16) is the baseline. Our SPP reaches the time-to-accuracy target in 14-16 epochs where
+batch 16, the frozen encoder's dropout on) is the baseline. Our SPP reaches the time-to-accuracy target in 14-16 epochs where
 CLS-tuning takes 7-9 (``BENCHMARKS.md`` section 7), and its first epoch scores nothing above
 0.5: this asks whether a faster head or prefix (P-tuning v2 trains its head at the prefix's
-lr, 1e-2), or more updates per epoch, get there sooner; ``--encoder-dropout`` keeps the frozen
-encoder's dropout on in training, as PEFT does (PEFT's row beats ours on dev and test: is that
-noise why?). ``--method cls`` changes the
+lr, 1e-2), or more updates per epoch, get there sooner; ``--no-encoder-dropout`` trains with the
+frozen encoder in eval mode (htclib's default until 2026-11-30; the runs with it on, then
+``--encoder-dropout``, became the profile's SPP P=30 seeds 0 and 1: ``results/ablations/README.md``). ``--method cls`` changes the
 profile's CLS-tuning run instead (is a lever that helps ours ours alone?).
 
     .venv/bin/python -m benchmarks.ablation_train --head-lr 0.01 --seed 1
@@ -33,17 +33,19 @@ def config(
     length: int = 10,
     seed: int = 0,
     method: str = "spp",
-    encoder_dropout: bool = False,
+    no_encoder_dropout: bool = False,
 ):
-    if lr is None and head_lr is None and batch_size is None and not encoder_dropout:
+    if lr is None and head_lr is None and batch_size is None and not no_encoder_dropout:
         raise ValueError(
-            "give --lr, --head-lr, --batch-size or --encoder-dropout"
+            "give --lr, --head-lr, --batch-size or --no-encoder-dropout"
             " (without one this is the profile's own run)"
         )
     if method not in ("spp", "cls"):
         raise ValueError(f"method must be 'spp' or 'cls', got {method!r}")
-    if encoder_dropout and method == "cls":
-        raise ValueError("--encoder-dropout is a prefix model's switch: CLS-tuning trains with it")
+    if no_encoder_dropout and method == "cls":
+        raise ValueError(
+            "--no-encoder-dropout is a prefix model's switch: CLS-tuning trains with dropout"
+        )
     p = profiles.get_profile("cpu")
     runs = (
         profiles.cls_runs(p, dataset)
@@ -63,8 +65,8 @@ def config(
     if batch_size is not None:
         train, tag = replace(train, batch_size=batch_size), tag + f"-bs{batch_size}"
     model = base.model
-    if encoder_dropout:
-        model, tag = replace(model, encoder_dropout=True), tag + "-encdrop"
+    if no_encoder_dropout:
+        model, tag = replace(model, encoder_dropout=False), tag + "-nodrop"
     return replace(
         base, name=f"{base.name.rsplit('/', 1)[0]}{tag}/s{seed}", train=train, model=model
     )
@@ -76,10 +78,10 @@ def main(argv=None) -> int:
     ap.add_argument("--head-lr", type=float, default=None, help="the head's lr (profile: 1e-3)")
     ap.add_argument("--batch-size", type=int, default=None, help="(profile: 16)")
     ap.add_argument(
-        "--encoder-dropout",
+        "--no-encoder-dropout",
         action="store_true",
-        help="the frozen encoder's dropout on in training, as PEFT and P-tuning v2 train"
-        " (profile: off)",
+        help="the frozen encoder in eval mode (htclib's default until 2026-11-30; profile: its"
+        " dropout on, as PEFT and P-tuning v2 train)",
     )
     ap.add_argument("--method", default="spp", choices=["spp", "cls"])
     ap.add_argument("--length", type=int, default=10)
@@ -95,7 +97,7 @@ def main(argv=None) -> int:
         args.length,
         args.seed,
         args.method,
-        args.encoder_dropout,
+        args.no_encoder_dropout,
     )
     return run_ablation(cfg, args.out)
 

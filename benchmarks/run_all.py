@@ -42,7 +42,9 @@ def throughput(quick: bool) -> list[dict]:
             models = {
                 "cls": CLS(copy.deepcopy(enc)),
                 "spp": SPP(copy.deepcopy(enc)),  # encoder dropout on, as PEFT: like for like
-                "spp_htclib": SPP(copy.deepcopy(enc), encoder_dropout=False),  # our recipe
+                "spp_htclib": SPP(
+                    copy.deepcopy(enc), encoder_dropout=False
+                ),  # htclib's until 2026-11-30
                 "peft": PEFTPrefix(copy.deepcopy(enc)),
             }
             fns = {k: train_step_fn(m, ids, mask) for k, m in models.items()}
@@ -267,9 +269,9 @@ def utilisation(quick: bool) -> dict:
         ),
         "full last layer": (16, True, False, threads, True),
         "torch's dropout masks (bernoulli_, SDPA math)": (16, True, True, threads, False),
-        "htclib recipe (no encoder dropout)": (16, False, True, threads, True),
+        "no encoder dropout (htclib's recipe until 2026-11-30)": (16, False, True, threads, True),
         "batch 32": (32, True, True, threads, True),
-        "batch 32 + htclib recipe": (32, False, True, threads, True),
+        "batch 32, no encoder dropout": (32, False, True, threads, True),
     }
     if threads > 1 and not quick:
         setups["1 thread (per-core efficiency)"] = (16, True, True, 1, True)
@@ -417,14 +419,15 @@ def write_markdown(res: dict, path: Path) -> None:
         "",
         "## 1. Training step throughput (batch 16, examples/s)",
         "",
-        "SPP = htclib's prefix path with the frozen encoder's dropout on, as in PEFT (like for "
-        "like), its masks drawn as htclib's models draw them (htclib.dropout: rand >= p, the same "
-        "Bernoulli masks; PEFT keeps torch's bernoulli_); htclib recipe = the same with the frozen "
-        "encoder in eval mode (our default: no dropout masks). Both compute the last layer for "
-        "[CLS] only (exact). CLS = htclib's CLS-tuning (its dropout drawn the same way).",
+        "SPP = htclib's prefix path with the frozen encoder's dropout on (htclib's recipe since "
+        "2026-11-30, and PEFT's: like for like), its masks drawn as htclib's models draw them "
+        "(htclib.dropout: rand >= p, the same Bernoulli masks; PEFT keeps torch's bernoulli_); "
+        "dropout off = the same with the frozen encoder in eval mode (htclib's recipe until "
+        "2026-11-30: no dropout masks). Both compute the last layer for [CLS] only (exact). "
+        "CLS = htclib's CLS-tuning (its dropout drawn the same way).",
         "",
-        "| encoder | seq | CLS | SPP | SPP, htclib recipe | PEFT prefix | SPP/CLS | SPP/PEFT "
-        "| per round | FLOPs PEFT/SPP | htclib recipe/PEFT |",
+        "| encoder | seq | CLS | SPP | SPP, dropout off | PEFT prefix | SPP/CLS | SPP/PEFT "
+        "| per round | FLOPs PEFT/SPP | dropout off/PEFT |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in res["throughput"]:

@@ -19,24 +19,24 @@ from pathlib import Path
 
 from htclib.prefix import PrefixConfig
 from htclib.recipes import RECIPES
-from htclib.results import load_records, method_label, prefix_init
+from htclib.results import load_records, method_label, prefix_init, recipe_label
 from htclib.train import TrainConfig
 
 
 def _label(r: dict) -> str:
     cfg = r.get("config", {})
-    recipe = cfg.get("model", {}).get("recipe", "htclib")
+    recipe = recipe_label(r).removesuffix("+tokinit") or "htclib"
     name = method_label(r, with_variant=True) + f" {r.get('prefix_length', '-')}"
     if prefix_init(r) == "tokens":
         name += " tokinit"
-    elif r["method"] == "spp" and recipe == "htclib":
+    elif r["method"] == "spp" and recipe.startswith("htclib"):
         std = cfg.get("model", {}).get("prefix", {}).get("init_std", PrefixConfig.init_std)
         if std != PrefixConfig.init_std:
             name += f" init N(0, {std:g})"
     if cfg.get("contrastive"):
         name += f" (CL lr {cfg['contrastive'].get('lr')})"
     train = cfg.get("train", {})
-    if r["method"] != "cls" and recipe == "htclib":
+    if r["method"] != "cls" and recipe.startswith("htclib"):
         # learning rates other than the recipe's (benchmarks/ablation_train.py)
         if train.get("lr", TrainConfig.lr) != TrainConfig.lr:
             name += f" lr {train['lr']:g}"
@@ -44,8 +44,6 @@ def _label(r: dict) -> str:
             name += f" head lr {train['head_lr']:g}"
     if train.get("batch_size", TrainConfig.batch_size) != TrainConfig.batch_size:
         name += f" batch {train['batch_size']}"
-    if r["method"] == "spp" and recipe == "htclib" and cfg.get("model", {}).get("encoder_dropout"):
-        name += " encoder dropout"
     return name + ("" if recipe == "htclib" else f" [{recipe}]")
 
 
@@ -57,9 +55,8 @@ def speed_key(r: dict) -> tuple:
     return (
         r["method"],
         str(r.get("prefix_length")),
-        cfg.get("model", {}).get("recipe", "htclib"),
+        recipe_label(r).removesuffix("+tokinit"),  # -nodrop: no dropout masks to draw
         str(cfg.get("train", {}).get("batch_size", TrainConfig.batch_size)),
-        "encdrop" if cfg.get("model", {}).get("encoder_dropout") else "",
         *([r.get("variant") or ""] if r["method"] == "local" else []),
     )
 

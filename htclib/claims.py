@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .records import load_predictions
-from .results import load_records, method_label, prefix_init
+from .results import load_records, method_label, prefix_init, recipe_label
 from .stats import paired_bootstrap
 
 
@@ -32,7 +32,6 @@ class Row:
 
     def matches(self, r: dict) -> bool:
         cfg = r.get("config", {})
-        model = cfg.get("model", {})
         cl = cfg.get("contrastive") or {}
         if method_label(r) != self.method or r.get("variant", "") != self.variant:
             return False
@@ -44,10 +43,9 @@ class Row:
             return False  # training-size curve runs are not the main rows
         if prefix_init(r) != self.init:
             return False  # a token-initialised prefix is its own row
-        return model.get("recipe", "htclib") == self.recipe or r["method"] not in (
-            "cls",
-            "spp",
-            "local",
+        return (
+            r["method"] not in ("cls", "spp", "local")
+            or recipe_label(r).removesuffix("+tokinit") == self.recipe
         )
 
     def label(self) -> str:
@@ -87,6 +85,11 @@ def paper_claims(global_p: str = "30", local_short: str = "10/20", local_long: s
             "P-tuning v2 recipe vs ours (global SPP)",
             Row("spp", prefix=global_p, recipe="ptv2"),
             spp,
+        ),
+        Claim(
+            "the frozen encoder's dropout on (P-tuning v2, PEFT) vs off (global SPP)",
+            spp,
+            Row("spp", prefix=global_p, recipe="htclib-nodrop"),
         ),
         Claim(
             "our prefix engine vs PEFT's prefix tuning (same P, head and trainer)",

@@ -24,6 +24,24 @@ def prune_defaults(d: dict, defaults: dict) -> dict:
     return out
 
 
+# Model defaults whose value changed after runs had been keyed. Keys compare with the value they
+# were first computed against, so a finished run keeps its key and a run of the new default gets
+# a new one: a cached or committed run of the old setting is never read back as the new.
+KEYED_MODEL_DEFAULTS = {"encoder_dropout": False}  # default True since 2026-11-30
+
+# Methods that ignore ``encoder_dropout`` (CLS-tuning trains the whole encoder with its
+# dropout; PEFT keeps its own): their keys leave the field out, whatever its value.
+NO_ENCODER_DROPOUT_SWITCH = ("cls", "peft")
+
+
+def keyed_model_dict(m: dict) -> dict:
+    """A model config dict as keys see it (see :data:`KEYED_MODEL_DEFAULTS`)."""
+    m = dict(m)
+    if m.get("method") in NO_ENCODER_DROPOUT_SWITCH:
+        m["encoder_dropout"] = KEYED_MODEL_DEFAULTS["encoder_dropout"]
+    return m
+
+
 def stable_key(d: dict, defaults: dict) -> str:
     """A 12-hex hash of a config dict that ignores fields at their defaults: adding a new field
     (with a default) to a config keeps every finished run's key, so cached and committed runs
@@ -47,7 +65,9 @@ class ModelConfig:
     recipe: the name of the recipe the fields below came from (``htclib`` or ``ptv2``,
         :mod:`htclib.recipes`); informational, the fields themselves decide.
     pooling: ``"cls"`` (the [CLS] state) or ``"pooler"`` (BERT's pooler output).
-    encoder_dropout: keep the frozen encoder's dropout on while training (prefix models).
+    encoder_dropout: keep the frozen encoder's dropout on while training (prefix models), as
+        P-tuning v2 and PEFT train; False: the frozen encoder in eval mode (htclib's default
+        until 2026-11-30, when the measurement in ``results/ablations/README.md`` turned it on).
     head_bias: ``"prior"`` (each label's log prior odds) or ``"zero"`` (BERT's init).
     """
 
@@ -59,7 +79,7 @@ class ModelConfig:
     transfer: str = "copy"
     recipe: str = "htclib"
     pooling: str = "cls"
-    encoder_dropout: bool = False
+    encoder_dropout: bool = True
     head_bias: str = "prior"
 
     def __post_init__(self):

@@ -16,7 +16,13 @@ import numpy as np
 import torch
 
 from . import __version__
-from .configs import ContrastiveConfig, DataConfig, stable_key
+from .configs import (
+    KEYED_MODEL_DEFAULTS,
+    ContrastiveConfig,
+    DataConfig,
+    keyed_model_dict,
+    stable_key,
+)
 from .data import HTCDataset, load, single_path
 from .hierarchy import Hierarchy
 from .io import atomic_write_json, ensure_writable_dir, read_json
@@ -62,7 +68,9 @@ class RunConfig:
         fields at their defaults are left out (:func:`htclib.configs.stable_key`)."""
         d = self.to_dict()
         d.pop("name")
+        d["model"] = keyed_model_dict(d["model"])
         defaults = RunConfig().to_dict()
+        defaults["model"].update(KEYED_MODEL_DEFAULTS)
         # contrastive defaults to None: compare a CL config with ContrastiveConfig()'s fields
         defaults["contrastive"] = asdict(ContrastiveConfig())
         return stable_key(d, defaults)

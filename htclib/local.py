@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .configs import ContrastiveConfig, DataConfig, ModelConfig, stable_key
+from .configs import KEYED_MODEL_DEFAULTS, ContrastiveConfig, DataConfig, ModelConfig, stable_key
 from .dropout import use_fast_dropout
 from .encoders import freeze
 from .heads import ClassifierHead
@@ -209,7 +209,10 @@ def level_key_defaults() -> dict:
         "train": asdict(TrainConfig()),
         "prefix": asdict(m.prefix),
         "contrastive": asdict(ContrastiveConfig()),
-        "model": {k: getattr(m, k) for k in ("pooling", "encoder_dropout", "head_bias")},
+        "model": {
+            **{k: getattr(m, k) for k in ("pooling", "encoder_dropout", "head_bias")},
+            **KEYED_MODEL_DEFAULTS,  # keys compare with the default they were computed against
+        },
     }
 
 

@@ -125,6 +125,20 @@ def prefix_init(record: dict) -> str:
     return (record.get("config", {}).get("model", {}).get("prefix") or {}).get("init", "random")
 
 
+def recipe_label(record: dict) -> str:
+    """The recipe a prefix model trained with, as every table, claim and plot names it: the
+    config's recipe, ``htclib-nodrop`` for htclib's recipe with the frozen encoder in eval mode
+    (the default until 2026-11-30; those records stay as their own rows) and ``+tokinit`` for
+    a prefix started from tokens. ``""`` for the methods recipes do not apply to."""
+    if record["method"] not in ("cls", "spp", "local"):
+        return ""
+    model = record.get("config", {}).get("model", {})
+    name = model.get("recipe", "htclib")
+    if name == "htclib" and record["method"] != "cls" and not model.get("encoder_dropout", False):
+        name += "-nodrop"
+    return name + ("+tokinit" if prefix_init(record) == "tokens" else "")
+
+
 def to_frame(records: list[dict]) -> pd.DataFrame:
     rows = []
     for r in records:
@@ -140,11 +154,8 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
                 "contrastive": r.get("contrastive", ""),
                 "prefix": r.get("prefix_length", "-"),
                 "seed": r.get("seed", 0),
-                # the recipe, and a prefix started from tokens marked on it: its own row
-                "recipe": r.get("config", {}).get("model", {}).get("recipe", "htclib")
-                + ("+tokinit" if prefix_init(r) == "tokens" else "")
-                if r["method"] in ("cls", "spp", "local")
-                else "",
+                # the recipe (dropout off, a prefix started from tokens: marked, own rows)
+                "recipe": recipe_label(r),
                 "cl_lr": (r.get("config", {}).get("contrastive") or {}).get("lr", np.nan),
                 # None: the whole training split; a share: a training-size curve run
                 "train_subset": r.get("config", {}).get("data", {}).get("train_fraction"),

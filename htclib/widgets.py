@@ -16,7 +16,7 @@ from pathlib import Path
 import ipywidgets as w
 import numpy as np
 
-from .results import decoding_for, load_records
+from .results import decoding_for, load_records, recipe_label
 
 
 class PrefixLengthExplorer:
@@ -83,7 +83,7 @@ class PrefixLengthExplorer:
             if r["method"] == "spp"
             and not r.get("contrastive")
             and r["dataset"] == self.dataset.value
-            and r.get("config", {}).get("model", {}).get("recipe", "htclib") == "htclib"
+            and recipe_label(r) == "htclib"
             and not r.get("config", {}).get("data", {}).get("train_fraction")
         ]
 

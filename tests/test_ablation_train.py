@@ -19,8 +19,8 @@ def test_one_setting_changes_and_the_rest_is_the_profiles():
     cls = config(batch_size=8, method="cls")
     assert cls.model.method == "cls" and cls.name == "wos/cls-bs8/s0"
     assert cls.train.lr == p.cls_lr
-    d = config(encoder_dropout=True, length=30)
-    assert d.name == "wos/spp-P30-encdrop/s0" and d.model.encoder_dropout
+    d = config(no_encoder_dropout=True, length=30)
+    assert d.name == "wos/spp-P30-nodrop/s0" and not d.model.encoder_dropout
     base30 = next(c for c in profiles.spp_runs(p, "wos", [30]) if c.train.seed == 0)
     assert d.train == base30.train and d.model.prefix == base30.model.prefix
 
@@ -31,4 +31,4 @@ def test_bad_requests_say_what_is_wrong():
     with pytest.raises(ValueError, match="method must be"):
         config(batch_size=8, method="peft")
     with pytest.raises(ValueError, match="prefix model's switch"):
-        config(encoder_dropout=True, method="cls")
+        config(no_encoder_dropout=True, method="cls")

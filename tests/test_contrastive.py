@@ -87,6 +87,7 @@ def test_views_differ_and_encoder_stays_frozen(toy_tok):
     n1, n2 = two_views(no_drop, ds, 0, n=16)
     assert np.allclose(n1, n2)  # the control: without dropout the two views are one
     p0 = model.prefix.kv.detach().clone()
+    model.encoder_dropout = False  # a recipe without it: the BCE stage must get False back
     hist = pretrain_prefix(
         model, ds, 0, ContrastiveConfig(epochs=1, batch_size=16), TrainConfig(), progress=False
     )

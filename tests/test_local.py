@@ -115,8 +115,13 @@ def test_three_levels_end_to_end_and_top_level_shared(tmp_path, toy_tok, transfe
     cfg = RunConfig(
         "t",
         DataConfig("toy"),
+        # the frozen encoder quiet: the toy budget (4 epochs) is sized for it
         ModelConfig(
-            "local", prefix=PrefixConfig(init_std=0.5), level_lengths=[2, 3, 4], transfer=transfer
+            "local",
+            prefix=PrefixConfig(init_std=0.5),
+            level_lengths=[2, 3, 4],
+            transfer=transfer,
+            encoder_dropout=False,
         ),
         TrainConfig(max_epochs=4, batch_size=16, seed=0, lr=3e-2, head_lr=1e-2),
     )
@@ -150,6 +155,7 @@ def test_three_levels_end_to_end_and_top_level_shared(tmp_path, toy_tok, transfe
             prefix=PrefixConfig(init_std=0.5),
             level_lengths=[2, 3, 4],
             transfer="non" if transfer != "non" else "copy",
+            encoder_dropout=False,
         ),
         cfg.train,
     )

@@ -77,7 +77,9 @@ def test_only_prefix_and_head_change_after_a_step(bert, batch):
     assert all(torch.equal(before[k], v) for k, v in model.encoder.state_dict().items())
     assert not torch.equal(p0, model.prefix.kv) and not torch.equal(h0, model.head.linear.weight)
     assert all(not p.requires_grad for p in model.encoder.parameters())
-    assert not model.encoder.training  # dropout stays off in the frozen encoder
+    assert model.encoder.training  # htclib's recipe: the frozen encoder's dropout on
+    quiet = GlobalSPP(ModelConfig(prefix=P.PrefixConfig(length=3), encoder_dropout=False), H2, bert)
+    assert not quiet.train().encoder.training  # off: the frozen encoder stays in eval mode
 
 
 def test_projection_prefix_shape_and_grad(bert, batch):

@@ -124,3 +124,23 @@ def test_records_only_reads_finished_runs_and_names_the_missing(tmp_path, capsys
     assert not (out / "runs" / b.key()).exists()  # nothing trained, nothing written
     assert "1 of 2 runs have no record yet (toy/spp-P4/s0)" in capsys.readouterr().out
     assert run_baseline("tfidf-lr", data, out, train=False) is None
+
+
+def test_turning_the_encoders_dropout_on_renames_prefix_runs_only():
+    """The default changed (2026-11-30): runs keyed before keep their keys (the committed
+    records are found again), the prefix runs of the new default get new ones, and CLS-tuning,
+    which ignores the switch, keeps its key."""
+    from dataclasses import replace
+
+    p = P.get_profile("cpu")
+    cls = P.cls_runs(p, "wos")[0]
+    spp = next(c for c in P.spp_runs(p, "wos", [30]) if c.train.seed == 0)
+    assert (
+        cls.key()
+        == "d6167b088617"
+        == replace(cls, model=replace(cls.model, encoder_dropout=False)).key()
+    )  # the committed wos/cls/s0
+    assert spp.model.encoder_dropout
+    off = replace(spp, model=replace(spp.model, encoder_dropout=False))
+    assert off.key() == "bec1ba623642"  # the committed wos/spp-P30/s0, trained with it off
+    assert spp.key() != off.key()

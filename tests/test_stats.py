@@ -52,7 +52,7 @@ def _record(folder, method, prefix, seed, gold, pred, key):
         "key": key, "name": f"wos/{method}/s{seed}", "dataset": "wos", "method": method,
         "variant": "", "prefix_length": prefix, "contrastive": "", "seed": seed,
         "test": {"headline/micro_f1": 0.5, "headline/macro_f1": 0.4},
-        "config": {"model": {"recipe": "htclib"}, "data": {"n_train": 48}},  # a subset is a main row
+        "config": {"model": {"recipe": "htclib", "encoder_dropout": True}, "data": {"n_train": 48}},  # a subset is a main row
     }  # fmt: skip
     (d / "result.json").write_text(json.dumps(rec))
     save_predictions(d, gold.astype(int), {"headline": pred.astype(int)})
@@ -101,7 +101,8 @@ def test_token_initialised_prefix_is_its_own_row():
         prefix = {"length": 30} if init == "random" else {"length": 30, "init": init}
         t = {"headline/micro_f1": 0.5, "headline/macro_f1": 0.2}
         return {"dataset": "wos", "method": "spp", "prefix_length": "30", "seed": 0, "test": t,
-                "config": {"model": {"recipe": "htclib", "prefix": prefix}, "data": {}}}  # fmt: skip
+                "config": {"model": {"recipe": "htclib", "prefix": prefix, "encoder_dropout": True},
+                           "data": {}}}  # fmt: skip
 
     plain, tok = rec("random"), rec("tokens")
     assert Row("spp", prefix="30").matches(plain) and not Row("spp", prefix="30").matches(tok)
@@ -160,3 +161,23 @@ def test_local_variants_one_row_per_dataset_with_seed_whiskers():
     assert heights == [12.0, 52.0]  # the seed mean, never mixed with amazon3's 90 / 80
     assert "(2 seeds)" in wos.get_xticklabels()[0].get_text()
     assert len(wos.lines) > 0  # sd whiskers drawn for the 2-seed bars
+
+
+def test_runs_with_the_frozen_encoder_in_eval_mode_are_their_own_row():
+    """Records of htclib's recipe from before the encoder's dropout was turned on (2026-11-30)
+    are ``htclib-nodrop``: never pooled with the current recipe's rows, matched by their own
+    claim row; CLS-tuning ignores the switch."""
+    from htclib.results import recipe_label, to_frame
+
+    def rec(method, dropout):
+        t = {"headline/micro_f1": 0.5, "headline/macro_f1": 0.2}
+        model = {"recipe": "htclib", "encoder_dropout": dropout}
+        return {"dataset": "wos", "method": method, "prefix_length": "30", "seed": 0, "test": t,
+                "config": {"model": model, "data": {}}}  # fmt: skip
+
+    on, off = rec("spp", True), rec("spp", False)
+    assert Row("spp", prefix="30").matches(on) and not Row("spp", prefix="30").matches(off)
+    assert Row("spp", prefix="30", recipe="htclib-nodrop").matches(off)
+    assert list(to_frame([on, off]).recipe) == ["htclib", "htclib-nodrop"]
+    assert recipe_label(rec("cls", False)) == recipe_label(rec("cls", True)) == "htclib"
+    assert recipe_label(rec("local", False)) == "htclib-nodrop"

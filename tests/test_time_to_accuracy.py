@@ -20,7 +20,7 @@ def _global(method, seed, devs, secs=10.0):
         "prefix_length": 10 if method == "spp" else None,
         "best_dev": max(devs),
         "history": hist,
-        "config": {"model": {}, "data": {}},
+        "config": {"model": {"encoder_dropout": True}, "data": {}},
     }
 
 
@@ -48,7 +48,7 @@ def test_global_and_local_epochs_and_seconds_to_target(tmp_path):
         "best_dev": 0.0,
         "levels": [{"level": 1, "best_epoch": 2}, {"level": 2, "best_epoch": 3}],
         "history": hist,
-        "config": {"model": {}, "data": {}},
+        "config": {"model": {"encoder_dropout": True}, "data": {}},
     }
     _write(tmp_path, "local", local)
     curve = dev_curve(local)
@@ -70,24 +70,32 @@ def test_global_and_local_epochs_and_seconds_to_target(tmp_path):
 def test_rows_name_lrs_and_batch_sizes_other_than_the_recipes(tmp_path):
     _write(tmp_path, "cls", _global("cls", 0, [0.4, 0.6, 0.8]))
     base = _global("spp", 0, [0.5, 0.77])
-    base["config"] = {"model": {}, "data": {}, "train": {"lr": 1e-2, "head_lr": 1e-3}}
+    base["config"] = {
+        "model": {"encoder_dropout": True},
+        "data": {},
+        "train": {"lr": 1e-2, "head_lr": 1e-3},
+    }
     faster = _global("spp", 0, [0.77, 0.7])
-    faster["config"] = {"model": {}, "data": {}, "train": {"lr": 2e-2, "head_lr": 1e-2}}
+    faster["config"] = {
+        "model": {"encoder_dropout": True},
+        "data": {},
+        "train": {"lr": 2e-2, "head_lr": 1e-2},
+    }
     small = _global("spp", 0, [0.6, 0.77])
-    small["config"] = {"model": {}, "data": {}, "train": {"batch_size": 8}}
-    noisy = _global("spp", 0, [0.6, 0.77])
-    noisy["config"] = {"model": {"encoder_dropout": True}, "data": {}, "train": {}}
+    small["config"] = {"model": {"encoder_dropout": True}, "data": {}, "train": {"batch_size": 8}}
+    quiet = _global("spp", 0, [0.6, 0.77])
+    quiet["config"] = {"model": {"encoder_dropout": False}, "data": {}, "train": {}}
     _write(tmp_path, "spp", base)
     _write(tmp_path, "spp-lr", faster)
     _write(tmp_path, "spp-bs8", small)
-    _write(tmp_path, "spp-encdrop", noisy)
+    _write(tmp_path, "spp-nodrop", quiet)
     rows = {r["model"]: r for r in time_to_accuracy(tmp_path, "wos", 0.95)}
     assert set(rows) == {
         "cls None",
         "spp 10",
         "spp 10 lr 0.02 head lr 0.01",
         "spp 10 batch 8",
-        "spp 10 encoder dropout",
+        "spp 10 [htclib-nodrop]",
     }
     assert rows["spp 10 lr 0.02 head lr 0.01"]["epochs_to_target"] == 1
     assert rows["spp 10"]["epochs_to_target"] == 2
@@ -95,7 +103,7 @@ def test_rows_name_lrs_and_batch_sizes_other_than_the_recipes(tmp_path):
     assert rows["spp 10"]["speed_key"] == rows["spp 10 lr 0.02 head lr 0.01"]["speed_key"]
     assert rows["spp 10"]["speed_key"] != rows["spp 10 batch 8"]["speed_key"]
     # the encoder's dropout masks cost time too
-    assert rows["spp 10"]["speed_key"] != rows["spp 10 encoder dropout"]["speed_key"]
+    assert rows["spp 10"]["speed_key"] != rows["spp 10 [htclib-nodrop]"]["speed_key"]
 
 
 def test_cli_prints_epochs_to_target_from_records(tmp_path, capsys):

@@ -36,7 +36,14 @@ def train_once(
     **train_kw,
 ):
     h, tr, ytr, dv, ydv = toy_problem(toy_tok)
-    cfg = ModelConfig(method=method, prefix=PrefixConfig(length=4), head_dropout=head_dropout)
+    # The frozen encoder quiet (eval mode): the toy budgets are sized for it, and one process's
+    # dropout masks are not two processes' (the data-parallel check compares them).
+    cfg = ModelConfig(
+        method=method,
+        prefix=PrefixConfig(length=4),
+        head_dropout=head_dropout,
+        encoder_dropout=False,
+    )
     # A wider init than BERT's 0.02: a random BERT's [CLS] is otherwise nearly input-independent.
     model = (GlobalSPP if method == "spp" else CLSTuning)(cfg, h, tiny_bert(seed=0, init=0.2))
     model.head.init_bias_from_prior(ytr)

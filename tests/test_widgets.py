@@ -18,6 +18,7 @@ def _record(folder, dataset, length, mi):
         "params_pct": 0.1 * length,
         "train_seconds": 3.0,
         "n_train": 48,
+        "config": {"model": {"encoder_dropout": True}},  # htclib's recipe (not -nodrop)
         "test": {
             "best_path/micro_f1": mi,
             "best_path/macro_f1": mi / 2,
