@@ -24,6 +24,12 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
     ap.add_argument("--dataset", action="append", help="data set(s) (default: the profile's)")
     ap.add_argument("--only", action="append", help="notebook number(s) whose runs to train")
+    ap.add_argument(
+        "--match",
+        action="append",
+        help="train only the runs whose name contains this (repeatable; e.g. 'spp-P10/' gives a"
+        " row all its seeds before the rest of the grid)",
+    )
     ap.add_argument("--force", action="store_true", help="retrain runs that already finished")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent))
     ap.add_argument("--dry-run", action="store_true", help="list the runs and exit")
@@ -36,6 +42,10 @@ def main(argv=None) -> int:
 
     p = get_profile(args.profile)
     baselines, configs = grid(args.profile, args.dataset, args.only)
+    if args.match:
+        configs = [c for c in configs if any(m in c.name for m in args.match)]
+        if not configs:
+            ap.error(f"no run of the plan has a name containing {' or '.join(args.match)}")
     if args.dry_run:
         for b, dc in baselines:
             print(f"baseline {b} {dc.name} n_train={dc.n_train} train_fraction={dc.train_fraction}")

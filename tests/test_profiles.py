@@ -144,3 +144,13 @@ def test_turning_the_encoders_dropout_on_renames_prefix_runs_only():
     off = replace(spp, model=replace(spp.model, encoder_dropout=False))
     assert off.key() == "bec1ba623642"  # the committed wos/spp-P30/s0, trained with it off
     assert spp.key() != off.key()
+
+
+def test_grid_match_trains_a_rows_seeds_only(capsys):
+    from htclib.grid import main
+
+    assert main(["--profile", "cpu", "--dataset", "wos", "--match", "spp-P10/", "--dry-run"]) == 0
+    runs = [ln.split()[0] for ln in capsys.readouterr().out.splitlines() if ln.startswith("wos/")]
+    assert runs == ["wos/spp-P10/s0", "wos/spp-P10/s1", "wos/spp-P10/s2"]
+    with pytest.raises(SystemExit):
+        main(["--profile", "cpu", "--dataset", "wos", "--match", "no-such-run", "--dry-run"])
