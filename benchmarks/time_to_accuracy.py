@@ -102,14 +102,16 @@ def time_to_accuracy(results_dirs, dataset: str = "wos", fraction: float = 0.95)
     if isinstance(results_dirs, (str, Path)):
         results_dirs = [results_dirs]
     recs = [
-        r
-        for d in results_dirs
+        {**r, "_profile": i == 0}
+        for i, d in enumerate(results_dirs)
         for r in load_records(d)
         if r["dataset"] == dataset
         and r.get("history")
         and r.get("config", {}).get("data", {}).get("train_fraction") is None
     ]
-    best_cls = {r["seed"]: r["best_dev"] for r in recs if r["method"] == "cls"}
+    # The target is the profile's own CLS-tuning run (the first folder): an ablation's CLS row
+    # (another batch size, say) is measured against it, never moves it.
+    best_cls = {r["seed"]: r["best_dev"] for r in recs if r["method"] == "cls" and r["_profile"]}
     rows = []
     for r in sorted(recs, key=lambda r: (_label(r), r["seed"])):
         curve = dev_curve(r)

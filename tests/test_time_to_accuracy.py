@@ -146,3 +146,18 @@ def test_a_time_to_accuracy_rerun_replaces_section_7_only(tmp_path):
     with pytest.raises(ValueError, match="BENCHMARKS.md"):
         splice_tta(res, doc)
     assert doc.read_text() == "# B\n\nno sections\n"  # untouched
+
+
+def test_target_is_the_profiles_cls_run_not_an_ablations(tmp_path):
+    profile, ablations = tmp_path / "cpu", tmp_path / "ablations"
+    _write(profile, "cls", _global("cls", 0, [0.4, 0.6, 0.8]))  # target 0.76
+    _write(profile, "spp", _global("spp", 0, [0.5, 0.77]))
+    better = _global("cls", 0, [0.7, 0.9])  # batch 8: its own row, not the yardstick
+    better["config"]["train"] = {"batch_size": 8}
+    _write(ablations, "cls-bs8", better)
+    rows = {r["model"]: r for r in time_to_accuracy([profile, ablations], "wos", 0.95)}
+    assert {r["target_dev_mi_f1"] for r in rows.values()} == {76.0}
+    assert (
+        rows["spp 10"]["epochs_to_target"] == 2
+        and rows["cls None batch 8"]["epochs_to_target"] == 2
+    )
