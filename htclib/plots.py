@@ -125,7 +125,15 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
     seeds, whiskers ± sd, and each x label says how many seeds it has."""
     d = _plain_rows(df, "local")
     if d.empty:
-        return no_data("Local SPP transfer variants", profile, "No local SPP run yet.")
+        other = (df.method == "local").sum() if not df.empty else 0
+        return no_data(
+            "Local SPP transfer variants",
+            profile,
+            "No local SPP run of htclib's recipe yet."
+            + (
+                f"\n({other} of other recipes, e.g. htclib-nodrop: in the tables.)" if other else ""
+            ),
+        )
     order = {"copy": 0, "transform": 1, "non": 2}  # the paper's claimed ranking, left to right
     datasets = sorted(d.dataset.unique())
     fig, axes = plt.subplots(len(datasets), 2, figsize=(12, 3.9 * len(datasets)), squeeze=False)
