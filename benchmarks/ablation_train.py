@@ -2,13 +2,14 @@
 default) with another learning rate for the prefix (``--lr``) or the classifier head
 (``--head-lr``), or another batch size (``--batch-size``); data, seed, prefix start and
 everything else are the profile's, so the profile's own record (prefix lr 1e-2, head lr 1e-3,
-batch 16, the frozen encoder's dropout on) is the baseline. Our SPP reaches the time-to-accuracy target in 14-16 epochs where
-CLS-tuning takes 7-9 (``BENCHMARKS.md`` section 7), and its first epoch scores nothing above
-0.5: this asks whether a faster head or prefix (P-tuning v2 trains its head at the prefix's
-lr, 1e-2), or more updates per epoch, get there sooner; ``--no-encoder-dropout`` trains with the
-frozen encoder in eval mode (htclib's default until 2026-11-30; the runs with it on, then
-``--encoder-dropout``, became the profile's SPP P=30 seeds 0 and 1: ``results/ablations/README.md``). ``--method cls`` changes the
-profile's CLS-tuning run instead (is a lever that helps ours ours alone?).
+batch 16, the frozen encoder's dropout on) is the baseline. Our SPP reached the
+time-to-accuracy target in 14-16 epochs where CLS-tuning takes 7-9 (``BENCHMARKS.md`` section
+7), and its first epoch scores nothing above 0.5: this asks whether a faster head or prefix
+(P-tuning v2 trains its head at the prefix's lr, 1e-2), or more updates per epoch, get there
+sooner. ``--no-encoder-dropout`` trains with the frozen encoder in eval mode (htclib's default
+until 2026-11-30; the runs with it on, then ``--encoder-dropout``, became the profile's SPP
+P=30 seeds 0 and 1: ``results/ablations/README.md``). ``--method cls`` changes the profile's
+CLS-tuning run instead (is a lever that helps ours ours alone?).
 
     .venv/bin/python -m benchmarks.ablation_train --head-lr 0.01 --seed 1
 

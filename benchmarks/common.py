@@ -52,8 +52,9 @@ def encoder(kind: str) -> nn.Module:
 class SPP(nn.Module):
     """htclib's prefix path. ``encoder_dropout=True`` keeps the frozen encoder's dropout on in
     training (P-tuning v2 and PEFT do, and htclib's recipe since 2026-11-30); False: the frozen
-    encoder in eval mode, no dropout masks to draw (htclib's recipe until then). ``fast_dropout`` draws the
-    masks as htclib's models do (:mod:`htclib.dropout`); False keeps torch's stock dropout."""
+    encoder in eval mode, no dropout masks to draw (htclib's recipe until then).
+    ``fast_dropout`` draws the masks as htclib's models do (:mod:`htclib.dropout`); False keeps
+    torch's stock dropout."""
 
     def __init__(self, enc, n_labels=141, length=20, encoder_dropout=True, fast_dropout=True):
         super().__init__()

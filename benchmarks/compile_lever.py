@@ -1,8 +1,8 @@
 """One lever measured on its own: ``torch.compile`` (inductor) on the SPP training step.
 
 ``python -m benchmarks.compile_lever`` times the eager and the compiled step of htclib's global
-SPP (MiniLM, batch 16, seq 128, fp32, frozen encoder in eval mode) interleaved in one process on one thread,
-and the compilation itself; writes ``benchmarks/results/compile.json``. Kept apart from
+SPP (MiniLM, batch 16, seq 128, fp32, frozen encoder in eval mode) interleaved in one process
+on one thread, and the compilation itself; writes ``benchmarks/results/compile.json``. Kept apart from
 ``run_all`` because compiling takes minutes on 2 cores.
 """
 

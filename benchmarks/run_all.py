@@ -42,9 +42,8 @@ def throughput(quick: bool) -> list[dict]:
             models = {
                 "cls": CLS(copy.deepcopy(enc)),
                 "spp": SPP(copy.deepcopy(enc)),  # encoder dropout on, as PEFT: like for like
-                "spp_htclib": SPP(
-                    copy.deepcopy(enc), encoder_dropout=False
-                ),  # htclib's until 2026-11-30
+                # the frozen encoder in eval mode: htclib's recipe until 2026-11-30
+                "spp_htclib": SPP(copy.deepcopy(enc), encoder_dropout=False),
                 "peft": PEFTPrefix(copy.deepcopy(enc)),
             }
             fns = {k: train_step_fn(m, ids, mask) for k, m in models.items()}

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from htclib.prefix import PrefixConfig
 from htclib.recipes import RECIPES
-from htclib.results import load_records, method_label, prefix_init, recipe_label
+from htclib.results import load_records, method_label, prefix_init, recipe_name
 from htclib.train import TrainConfig
 
 
 def _label(r: dict) -> str:
     cfg = r.get("config", {})
-    recipe = recipe_label(r).removesuffix("+tokinit") or "htclib"
+    recipe = recipe_name(r) or "htclib"
     name = method_label(r, with_variant=True) + f" {r.get('prefix_length', '-')}"
     if prefix_init(r) == "tokens":
         name += " tokinit"
@@ -55,7 +55,7 @@ def speed_key(r: dict) -> tuple:
     return (
         r["method"],
         str(r.get("prefix_length")),
-        recipe_label(r).removesuffix("+tokinit"),  # -nodrop: no dropout masks to draw
+        recipe_name(r),  # -nodrop: no dropout masks to draw
         str(cfg.get("train", {}).get("batch_size", TrainConfig.batch_size)),
         *([r.get("variant") or ""] if r["method"] == "local" else []),
     )

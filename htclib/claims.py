@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .records import load_predictions
-from .results import load_records, method_label, prefix_init, recipe_label
+from .results import load_records, method_label, prefix_init, recipe_name
 from .stats import paired_bootstrap
 
 
@@ -43,10 +43,7 @@ class Row:
             return False  # training-size curve runs are not the main rows
         if prefix_init(r) != self.init:
             return False  # a token-initialised prefix is its own row
-        return (
-            r["method"] not in ("cls", "spp", "local")
-            or recipe_label(r).removesuffix("+tokinit") == self.recipe
-        )
+        return r["method"] not in ("cls", "spp", "local") or recipe_name(r) == self.recipe
 
     def label(self) -> str:
         parts = [self.method, self.variant, self.prefix or ""]

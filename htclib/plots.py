@@ -138,13 +138,15 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
     datasets = sorted(d.dataset.unique())
     fig, axes = plt.subplots(len(datasets), 2, figsize=(12, 3.9 * len(datasets)), squeeze=False)
     for row, ds in zip(axes, datasets, strict=True):
-        dd = d[d.dataset == ds].copy()
+        dd = d[d.dataset == ds]
+        dd = dd.assign(_order=dd.variant.map(order).fillna(len(order)))
+        dd = dd.sort_values(["prefix", "_order", "variant"])
         n = dd.groupby(["variant", "prefix"]).size()
         dd["run"] = [
             f"{v} {p}\n({n[(v, p)]} seed{'s' if n[(v, p)] > 1 else ''})"
             for v, p in zip(dd.variant, dd.prefix, strict=True)
         ]
-        runs = sorted(dd.run.unique(), key=lambda r: (r.split()[1], order.get(r.split()[0], 9), r))
+        runs = list(dict.fromkeys(dd.run))  # lengths, then the claimed ranking
         long = dd.melt(
             id_vars=["run"], value_vars=["micro_f1", "macro_f1"], var_name="metric", value_name="F1"
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .configs import NO_ENCODER_DROPOUT_SWITCH
 from .io import atomic_write_text, ensure_writable_dir, read_json
 
 METHOD_ORDER = ["tfidf-lr", "hiclass", "linear-probe", "cls", "spp", "spp+cl", "local", "local+cl"]
@@ -125,18 +126,24 @@ def prefix_init(record: dict) -> str:
     return (record.get("config", {}).get("model", {}).get("prefix") or {}).get("init", "random")
 
 
-def recipe_label(record: dict) -> str:
-    """The recipe a prefix model trained with, as every table, claim and plot names it: the
-    config's recipe, ``htclib-nodrop`` for htclib's recipe with the frozen encoder in eval mode
-    (the default until 2026-11-30; those records stay as their own rows) and ``+tokinit`` for
-    a prefix started from tokens. ``""`` for the methods recipes do not apply to."""
+def recipe_name(record: dict) -> str:
+    """The recipe a prefix model trained with: the config's recipe, ``htclib-nodrop`` for
+    htclib's recipe with the frozen encoder in eval mode (the default until 2026-11-30; those
+    records stay their own rows). ``""`` for the methods recipes do not apply to."""
     if record["method"] not in ("cls", "spp", "local"):
         return ""
     model = record.get("config", {}).get("model", {})
     name = model.get("recipe", "htclib")
-    if name == "htclib" and record["method"] != "cls" and not model.get("encoder_dropout", False):
+    switch = record["method"] not in NO_ENCODER_DROPOUT_SWITCH
+    if name == "htclib" and switch and not model.get("encoder_dropout", False):
         name += "-nodrop"
-    return name + ("+tokinit" if prefix_init(record) == "tokens" else "")
+    return name
+
+
+def recipe_label(record: dict) -> str:
+    """:func:`recipe_name` as every table and plot names the row: ``+tokinit`` marks a prefix
+    started from tokens (its own row too)."""
+    return recipe_name(record) + ("+tokinit" if prefix_init(record) == "tokens" else "")
 
 
 def to_frame(records: list[dict]) -> pd.DataFrame:
