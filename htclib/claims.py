@@ -1,4 +1,5 @@
-"""The paper's claims, each tested on a profile's committed records with a paired bootstrap.
+"""The paper's claims, each tested on a profile's committed records: a paired randomisation
+test for the verdict, a bootstrap for the interval (:mod:`htclib.stats`).
 
 Every claim compares two rows of the results table ("A beats B"); the rows are found by
 their labels in the records (method, variant, prefix lengths, contrastive stage, recipe,
@@ -16,7 +17,7 @@ import pandas as pd
 
 from .records import load_predictions
 from .results import load_records, method_label, prefix_init, recipe_name
-from .stats import paired_bootstrap
+from .stats import compare
 
 
 @dataclass(frozen=True)
@@ -122,14 +123,15 @@ def _preds(results_dir: Path, records: list[dict], row: Row, dataset: str):
 
 
 CLAIM_COLUMNS = [
-    "claim", "dataset", "A", "B", "metric", "A - B", "95% CI", "seeds A/B", "test texts", "verdict",
+    "claim", "dataset", "A", "B", "metric", "A - B", "95% CI", "p", "seeds A/B", "test texts",
+    "verdict",
 ]  # fmt: skip
 
 
 def claims_table(
     results_dir: str | os.PathLike, claims: list[Claim] | None = None, n_resamples: int = 2000
 ) -> pd.DataFrame:
-    """One row per (claim, data set, metric): A - B in points, 95% interval, verdict."""
+    """One row per (claim, data set, metric): A - B in points, 95% interval, p, verdict."""
     records = load_records(results_dir)
     datasets = sorted({r["dataset"] for r in records})
     rows = []
@@ -155,7 +157,7 @@ def claims_table(
                 )
                 continue
             for metric in ("micro", "macro"):
-                c = paired_bootstrap(
+                c = compare(
                     gold,
                     [p["pred"]["headline"] for p in pa],
                     [p["pred"]["headline"] for p in pb],
@@ -168,6 +170,7 @@ def claims_table(
                         "metric": f"{'Mi' if metric == 'micro' else 'Ma'}-F1",
                         "A - B": round(c.diff, 2),
                         "95% CI": f"[{c.low:.2f}, {c.high:.2f}]",
+                        "p": _p(c.p),
                         "seeds A/B": f"{c.seeds_a}/{c.seeds_b}",
                         "test texts": c.n_texts,
                         "verdict": c.verdict,
@@ -179,6 +182,11 @@ def claims_table(
     if "test texts" in out:
         out["test texts"] = out["test texts"].astype("Int64")
     return out
+
+
+def _p(p: float) -> str:
+    """A p-value as a reader takes it: two significant digits, the test's floor as '<'."""
+    return f"{p:.2g}" if p >= 0.001 else "< 0.001"
 
 
 def claims_for(profile: str):
@@ -206,7 +214,9 @@ def verdicts_markdown(
     if t.empty:
         return f"*No runs for these claims in `{results_dir}` yet (profile `{profile}`).*"
     lines = [
-        f"**What the current `{profile}` records say** (headline, paired bootstrap 95% CI):",
+        f"**What the current `{profile}` records say** (headline; 95% CI: bootstrap over "
+        "texts for Mi-F1, over labels for Ma-F1; p: paired randomisation test, behind the "
+        "verdict):",
         "",
     ]
     for r in t.to_dict("records"):
@@ -215,6 +225,6 @@ def verdicts_markdown(
             continue
         lines.append(
             f"- {r['claim']} on {r['dataset']}, {r['metric']}: A − B = {r['A - B']:+.2f} "
-            f"{r['95% CI']} → **{r['verdict']}** (seeds {r['seeds A/B']}, {r['test texts']} test texts)"
+            f"{r['95% CI']}, p {r['p']} → **{r['verdict']}** (seeds {r['seeds A/B']}, {r['test texts']} test texts)"
         )
     return "\n".join(lines)

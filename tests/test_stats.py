@@ -35,14 +35,92 @@ def test_f1s_agree_with_the_headline_metric():
 
 def test_verdicts():
     gold, good, bad = _data()
-    c = stats.paired_bootstrap(gold, [good], [bad], n_resamples=300)
-    assert c.verdict == stats.HOLDS and c.low > 0 and c.diff > 30
-    r = stats.paired_bootstrap(gold, [bad], [good, good], "macro", n_resamples=300)
+    c = stats.compare(gold, [good], [bad], n_resamples=300)
+    assert c.verdict == stats.HOLDS and c.low > 0 and c.diff > 30 and c.p < 0.01
+    r = stats.compare(gold, [bad], [good, good], "macro", n_resamples=300)
     assert r.verdict == stats.REVERSED and r.high < 0 and r.seeds_b == 2
-    same = stats.paired_bootstrap(gold, [good], [good.copy()], n_resamples=300)
-    assert same.diff == 0 and same.verdict == stats.UNRESOLVED
+    same = stats.compare(gold, [good], [good.copy()], n_resamples=300)
+    assert same.diff == 0 and same.verdict == stats.UNRESOLVED and same.p == 1
     with pytest.raises(ValueError, match="at least one seed"):
-        stats.paired_bootstrap(gold, [], [good])
+        stats.compare(gold, [], [good])
+
+
+def _noisy(gold, rate, rng):
+    out = gold.copy()
+    flip = rng.random(gold.shape) < rate
+    out[flip] = ~out[flip]
+    return out
+
+
+def test_the_difference_is_the_seed_mean_difference():
+    gold, good, bad = _data()
+    rng = np.random.default_rng(3)
+    a = [_noisy(gold, 0.05, rng) for _ in range(2)]
+    b = [_noisy(gold, 0.1, rng) for _ in range(3)]  # 2 vs 3 seeds: paired as lcm = 6
+    for k, metric in enumerate(("micro", "macro")):
+        c = stats.compare(gold, a, b, metric, n_resamples=200)
+        want = 100 * (
+            np.mean([stats.f1s(gold, p)[k] for p in a])
+            - np.mean([stats.f1s(gold, p)[k] for p in b])
+        )
+        assert c.diff == pytest.approx(want) and c.low < c.diff < c.high
+        # the test is symmetric: B vs A is the same swaps with the sign flipped
+        assert stats.randomisation_p(gold, a, b, metric, 300) == stats.randomisation_p(
+            gold, b, a, metric, 300
+        )
+
+
+def test_randomisation_p_is_calibrated_under_the_null():
+    # two systems of the same quality (independent noise): p < 0.05 in about 5% of pairs,
+    # and a real gap is found at the same size
+    rng = np.random.default_rng(7)
+    gold = rng.random((300, 8)) < 0.3
+    ps = [
+        stats.randomisation_p(
+            gold, [_noisy(gold, 0.2, rng)], [_noisy(gold, 0.2, rng)], "micro", 200, s
+        )
+        for s in range(40)
+    ]
+    assert 0 < np.mean(np.array(ps) < 0.05) <= 0.15 and 0.3 < np.median(ps) < 0.7
+    assert (
+        stats.randomisation_p(
+            gold, [_noisy(gold, 0.12, rng)], [_noisy(gold, 0.2, rng)], "micro", 200
+        )
+        < 0.01
+    )
+
+
+def test_macro_interval_resamples_labels_not_texts():
+    # rare labels that A mostly gets right and B mostly misses: resampling *texts* shrinks
+    # the macro difference toward 0 (a label seen once is absent from a third of the
+    # resamples), so a text bootstrap's interval sits below its own estimate; the label
+    # bootstrap is centred on it, and the text bootstrap still serves micro-F1
+    rng = np.random.default_rng(0)
+    n, common, rare = 200, 4, 40
+    gold = np.zeros((n, common + rare), bool)
+    gold[:, :common] = rng.random((n, common)) < 0.3
+    gold[rng.choice(n, rare, replace=False), np.arange(common, common + rare)] = True
+    a, b = gold.copy(), gold.copy()
+    a[:, :common] = _noisy(gold[:, :common], 0.1, rng)
+    b[:, :common] = _noisy(gold[:, :common], 0.1, rng)
+    a[:, common:] &= rng.random((n, rare)) < 0.8  # A finds 80% of the rare ones
+    b[:, common:] &= rng.random((n, rare)) < 0.3  # B 30%
+    c = stats.compare(gold, [a], [b], "macro", n_resamples=1000)
+    assert c.interval == "labels" and c.verdict == stats.HOLDS
+    assert np.percentile(_percentile_resamples(gold, a, b), 97.5) < c.diff  # the old bias
+    assert c.low < c.diff < c.high and abs((c.low + c.high) / 2 - c.diff) < (c.high - c.low) / 4
+    assert stats.compare(gold, [a], [b], "micro", n_resamples=300).interval == "texts"
+    with pytest.raises(ValueError, match="micro' or 'macro"):
+        stats.compare(gold, [a], [b], "weighted")
+
+
+def _percentile_resamples(gold, a, b, r=1000):
+    rng = np.random.default_rng(1)
+    out = []
+    for _ in range(r):
+        i = rng.integers(0, len(gold), len(gold))
+        out.append(100 * (stats.f1s(gold[i], a[i])[1] - stats.f1s(gold[i], b[i])[1]))
+    return np.array(out)
 
 
 def _record(folder, method, prefix, seed, gold, pred, key):
