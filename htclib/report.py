@@ -46,13 +46,14 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
             "## The paper's claims",
             "",
             "A - B in headline points on the test split, seeds pooled (the difference of "
-            "seed-mean F1s). Verdict from a paired approximate-randomisation test (Yeh 2000; each "
-            "text's A and B predictions swap with probability 1/2, 2,000 swaps; every text kept): "
-            "holds (p < 0.05, A ahead), reversed (p < 0.05, B ahead), not resolved at this size. "
-            "95% CI: percentile bootstrap (2,000 resamples) of what each F1 averages: Mi-F1 "
-            "over test texts (paired), Ma-F1 over labels (the labels' paired F1 differences). "
-            "Resampling texts biases Ma-F1 toward 0 on a small split (a label seen once is "
-            "absent from a third of the resamples and then counts 0 for both models).",
+            "seed-mean F1s). Verdict from a paired approximate-randomisation test (Yeh 2000; "
+            "scipy.stats.permutation_test: each text's A and B predictions swap with probability "
+            "1/2, 2,000 swaps, two-sided; every text kept): holds (p < 0.05, A ahead), reversed "
+            "(p < 0.05, B ahead), not resolved at this size. 95% CI: percentile bootstrap "
+            "(scipy.stats.bootstrap, 2,000 resamples) of what each F1 averages: Mi-F1 over test "
+            "texts (paired), Ma-F1 over labels (the labels' paired F1 differences). Resampling "
+            "texts biases Ma-F1 toward 0 on a small split (a label seen once is absent from a "
+            "third of the resamples and then counts 0 for both models).",
             "",
             _markdown(claims.astype(object).fillna("")),
             "",

@@ -10,9 +10,9 @@ tested).
 - **Verdict: paired approximate randomisation** (Noreen 1989; Yeh 2000, "More accurate
   tests for the statistical significance of result differences", for F-scores; the NLP
   standard). Under "A and B are the same system" the two predictions of a text are
-  exchangeable, so swap them on a random half of the texts and recompute; the p-value is
-  the share of swaps whose |A - B| reaches the observed one. It keeps every test text, so
-  macro-F1 is always computed over the labels the split has.
+  exchangeable, so swap them on a random half of the texts and recompute
+  (``scipy.stats.permutation_test``, paired samples; two-sided p = twice the smaller tail).
+  It keeps every test text, so macro-F1 is always computed over the labels the split has.
 - **Interval: percentile bootstrap, of what each F1 averages.** Mi-F1 pools every text's
   label decisions, so its interval resamples test texts (paired: the same resample for A
   and B). Ma-F1 is a mean over labels, so its interval resamples the labels' paired F1
@@ -21,14 +21,15 @@ tested).
   models, so resampled differences shrink toward 0 (the text bootstrap used until stop 24
   put SPP vs the linear probe at 14.96 [9.32, 14.82]: an interval beside its own estimate;
   BCa, which corrects for the bias, went as far as [47.84, 47.87] around 47.77 on a
-  synthetic case, see ``tests/test_stats.py``). Resampling labels keeps every text.
+  synthetic case like the one in ``tests/test_stats.py``). Resampling labels keeps every
+  text. ``scipy.stats.bootstrap`` draws both.
 
 Verdict on a claim "A beats B" (or "A >= B"): p < 0.05 and A - B > 0: ``holds``; p < 0.05
 and A - B < 0: ``reversed``; otherwise ``not resolved at this size``.
 
-Both run on per-text counts (true positives and predictions per label), so a resample or a
-swap is one matrix product instead of a loop over texts: fast enough for the full WoS test
-split (9,397 texts).
+The statistic runs on per-text counts (true positives and predictions per label), so scipy's
+batches of resamples or swaps are matrix products instead of loops over texts: fast enough
+for the full WoS test split (9,397 texts).
 """
 
 from __future__ import annotations
@@ -90,20 +91,6 @@ def _check(gold, preds_a, preds_b):
             raise ValueError(f"predictions of shape {p.shape} against gold {gold.shape}")
 
 
-def _side(gold, preds) -> tuple[np.ndarray, np.ndarray]:
-    """Per-text counts of one model's seeds: tp and predicted, each ``(seeds, n, L)``."""
-    return np.stack([gold & p for p in preds]), np.stack(preds)
-
-
-def _seed_mean_f1(weights, gold, tp, pr, k) -> np.ndarray:
-    """Seed-mean F1 (k: 0 micro, 1 macro) on each row of text ``weights`` ``(R, n)``."""
-    g = weights @ gold
-    per_seed = [
-        _f1_from_counts(weights @ t, g, weights @ q)[k] for t, q in zip(tp, pr, strict=True)
-    ]
-    return np.mean(per_seed, 0)
-
-
 def compare(
     gold: np.ndarray,
     preds_a: list[np.ndarray],
@@ -118,38 +105,69 @@ def compare(
 
     gold: ``(n, L)`` bool; preds_a / preds_b: one ``(n, L)`` bool array per seed.
     """
+    from scipy.stats import bootstrap
+
     _check(gold, preds_a, preds_b)
-    rng = np.random.default_rng(seed)
-    n, n_labels = gold.shape
-    if metric == "micro":
-        gold_f = gold.astype(np.float64)
-        tp_a, pr_a = (x.astype(np.float64) for x in _side(gold, preds_a))
-        tp_b, pr_b = (x.astype(np.float64) for x in _side(gold, preds_b))
-
-        def stat(w):  # text weights (R, n) -> A - B on each row
-            d = _seed_mean_f1(w, gold_f, tp_a, pr_a, 0) - _seed_mean_f1(w, gold_f, tp_b, pr_b, 0)
-            return 100 * d
-
-        full = float(stat(np.ones((1, n)))[0])
-        draws = []
-        for start in range(0, n_resamples, 500):  # batches bound the (R, n) weight matrix
-            r = min(500, n_resamples - start)
-            w = np.zeros((r, n))
-            np.add.at(w, (np.arange(r)[:, None], rng.integers(0, n, (r, n))), 1.0)
-            draws.append(stat(w))
-        resampled, interval = np.concatenate(draws), "texts"
-    elif metric == "macro":
-        diff = 100 * (_per_label_f1(gold, preds_a) - _per_label_f1(gold, preds_b))
-        full = float(diff.mean())
-        resampled = diff[rng.integers(0, n_labels, (n_resamples, n_labels))].mean(1)
-        interval = "labels"
-    else:
+    k = {"micro": 0, "macro": 1}.get(metric)
+    if k is None:
         raise ValueError(f"metric must be 'micro' or 'macro', not {metric!r}")
-    low, high = (float(x) for x in np.percentile(resampled, [50 * ALPHA, 100 - 50 * ALPHA]))
+    n = len(gold)
+    counts = _Counts(gold, preds_a, preds_b)
+    full = float(counts.diff(np.ones((1, n)), k)[0])
+    if k == 0:  # micro: resample texts (one resample for both sides: paired)
+
+        def stat(idx, axis=-1):
+            flat = np.asarray(idx, dtype=np.int64).reshape(-1, n)
+            w = np.zeros((len(flat), n))
+            np.add.at(w, (np.arange(len(flat))[:, None], flat), 1.0)
+            return counts.diff(w, 0).reshape(np.shape(idx)[:-1])
+
+        data, interval = (np.arange(n),), "texts"
+    else:  # macro: resample the labels' paired F1 differences
+        data = (100 * (_per_label_f1(gold, preds_a) - _per_label_f1(gold, preds_b)),)
+        stat, interval = np.mean, "labels"
+    res = bootstrap(
+        data,
+        stat,
+        n_resamples=n_resamples,
+        vectorized=True,
+        batch=500,  # bounds the (resamples, texts) weight matrix
+        method="percentile",
+        confidence_level=1 - ALPHA,
+        rng=np.random.default_rng(seed),
+    )
+    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
     p = randomisation_p(gold, preds_a, preds_b, metric, n_resamples, seed)
     return Comparison(
         metric, full, low, high, p, verdict(full, p), n, len(preds_a), len(preds_b), interval
     )
+
+
+class _Counts:
+    """Per-text counts of both sides, seeds paired as lcm(#A, #B) pairs (each seed of a
+    side equally often, so the pairs' mean difference is exactly the seed-mean difference).
+    """
+
+    def __init__(self, gold, preds_a, preds_b):
+        m = math.lcm(len(preds_a), len(preds_b))
+        pa = np.stack([preds_a[i % len(preds_a)] for i in range(m)])
+        pb = np.stack([preds_b[i % len(preds_b)] for i in range(m)])
+        self.gold = gold.astype(np.float64)
+        self.tp_a, self.pr_a = (gold & pa).astype(np.float64), pa.astype(np.float64)
+        self.tp_b, self.pr_b = (gold & pb).astype(np.float64), pb.astype(np.float64)
+
+    def diff(self, w: np.ndarray, k: int, swap: np.ndarray | None = None) -> np.ndarray:
+        """100 x (seed-mean F1(A) - F1(B)) per row of text weights ``w`` ``(R, n)``; where
+        ``swap`` ``(R, n)`` is 1, that text's A and B predictions trade places."""
+        g = w @ self.gold
+        out = np.zeros(len(w))
+        for ta, qa, tb, qb in zip(self.tp_a, self.pr_a, self.tp_b, self.pr_b, strict=True):
+            sa, sb = (w @ ta, w @ qa), (w @ tb, w @ qb)
+            if swap is not None:  # a swapped text moves its counts to the other side
+                dt, dq = (swap * w) @ (tb - ta), (swap * w) @ (qb - qa)
+                sa, sb = (sa[0] + dt, sa[1] + dq), (sb[0] - dt, sb[1] - dq)
+            out += _f1_from_counts(sa[0], g, sa[1])[k] - _f1_from_counts(sb[0], g, sb[1])[k]
+        return 100 * out / len(self.tp_a)
 
 
 def _per_label_f1(gold: np.ndarray, preds: list[np.ndarray]) -> np.ndarray:
@@ -170,31 +188,31 @@ def randomisation_p(
     seed: int = 0,
 ) -> float:
     """Two-sided p-value of the paired approximate-randomisation test of seed-mean F1(A) -
-    F1(B): on each permutation every text's A and B predictions swap with probability 1/2.
+    F1(B) (``scipy.stats.permutation_test``, paired: on each permutation every text's A and
+    B predictions swap with probability 1/2, one coin per text for every seed pair)."""
+    from scipy.stats import permutation_test
 
-    Seeds pair up as lcm(#A, #B) pairs (each seed of a side equally often), so the paired
-    statistic is exactly the seed-mean difference and one coin per text swaps every pair.
-    """
     _check(gold, preds_a, preds_b)
     k = 0 if metric == "micro" else 1
-    m = math.lcm(len(preds_a), len(preds_b))
-    pa = [preds_a[i % len(preds_a)] for i in range(m)]
-    pb = [preds_b[i % len(preds_b)] for i in range(m)]
-    tp_a, pr_a = (x.astype(np.float64) for x in _side(gold, pa))
-    tp_b, pr_b = (x.astype(np.float64) for x in _side(gold, pb))
-    g = gold.sum(0).astype(np.float64)
-    swaps = np.random.default_rng(seed + 1).random((n_permutations, len(gold))) < 0.5
-    s = np.vstack([np.zeros(len(gold)), swaps]).astype(np.float64)  # row 0: as observed
-    diffs = np.zeros(len(s))
-    for i in range(m):
-        ta, qa = tp_a[i].sum(0), pr_a[i].sum(0)
-        dt, dq = s @ (tp_b[i] - tp_a[i]), s @ (pr_b[i] - pr_a[i])  # what a swap moves
-        fa = _f1_from_counts(ta + dt, g, qa + dq)[k]
-        fb = _f1_from_counts(tp_b[i].sum(0) - dt, g, pr_b[i].sum(0) - dq)[k]
-        diffs += (fa - fb) / m
-    observed = abs(diffs[0])
-    # +1 on both sides: the observed assignment is one of the permutations (never p = 0)
-    return float((np.sum(np.abs(diffs[1:]) >= observed - 1e-12) + 1) / (n_permutations + 1))
+    n = len(gold)
+    counts = _Counts(gold, preds_a, preds_b)
+
+    def stat(x, y, axis=-1):
+        # x holds text i where A's prediction of text i stays on side A, i + n where swapped
+        swap = (np.asarray(x).reshape(-1, n) >= n).astype(np.float64)
+        return counts.diff(np.ones_like(swap), k, swap).reshape(np.shape(x)[:-1])
+
+    res = permutation_test(
+        (np.arange(n), np.arange(n) + n),
+        stat,
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=n_permutations,
+        batch=500,
+        alternative="two-sided",
+        rng=np.random.default_rng(seed + 1),
+    )
+    return float(res.pvalue)
 
 
 def verdict(diff: float, p: float) -> str:
