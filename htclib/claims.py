@@ -126,6 +126,7 @@ CLAIM_COLUMNS = [
     "claim", "dataset", "A", "B", "metric", "A - B", "95% CI", "p", "seeds A/B", "test texts",
     "verdict",
 ]  # fmt: skip
+NUMERIC_COLUMNS = ["ci_low", "ci_high", "p_value"]  # for claims.csv and the forest plot
 
 
 def claims_table(
@@ -174,11 +175,14 @@ def claims_table(
                         "seeds A/B": f"{c.seeds_a}/{c.seeds_b}",
                         "test texts": c.n_texts,
                         "verdict": c.verdict,
+                        "ci_low": c.low,
+                        "ci_high": c.high,
+                        "p_value": c.p,
                     }
                 )
     # fixed columns: a frame's order would follow its first row, and a first row without a
     # bootstrap ("no run yet") would move the verdict from the last column to the sixth
-    out = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+    out = pd.DataFrame(rows, columns=CLAIM_COLUMNS + NUMERIC_COLUMNS)
     if "test texts" in out:
         out["test texts"] = out["test texts"].astype("Int64")
     return out

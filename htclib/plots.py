@@ -320,3 +320,56 @@ def training_size_curve(curve: pd.DataFrame, profile: str) -> plt.Figure:
     )
     fig.tight_layout()
     return fig
+
+
+VERDICT_COLOURS = {"holds": "#2a9d4b", "reversed": "#c0392b"}  # anything else: grey
+
+
+def claims_forest(claims: pd.DataFrame, profile: str) -> plt.Figure:
+    """The claims table as a forest plot: per data set, A - B with its 95% interval for each
+    claim and metric, a line at 0, coloured by the verdict, p at the right; claims without
+    runs on both sides are counted under the panel, not drawn."""
+    tested = claims[claims["metric"].fillna("").astype(bool)] if not claims.empty else claims
+    if tested.empty:
+        return no_data("The paper's claims", profile, "No claim has runs on both sides yet.")
+    datasets = list(dict.fromkeys(tested.dataset))
+    heights = [len(tested[tested.dataset == d]) for d in datasets]
+    fig, axes = plt.subplots(
+        len(datasets), 1, figsize=(10, 1.2 + 0.42 * sum(heights) + 0.6 * len(datasets)),
+        squeeze=False, gridspec_kw={"height_ratios": heights},
+    )  # fmt: skip
+    for ax, ds in zip(axes[:, 0], datasets, strict=True):
+        d = tested[tested.dataset == ds].reset_index(drop=True)
+        y = np.arange(len(d))[::-1]
+        diff = d["A - B"].astype(float).to_numpy()
+        low, high = d.ci_low.astype(float).to_numpy(), d.ci_high.astype(float).to_numpy()
+        colours = [VERDICT_COLOURS.get(v, "#7f7f7f") for v in d.verdict]
+        for yi, x, lo, hi, c in zip(y, diff, low, high, colours, strict=True):
+            ax.plot([lo, hi], [yi, yi], color=c, lw=2.2, solid_capstyle="butt")
+            ax.plot(x, yi, "o", color=c, ms=6)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(y)
+        ax.set_yticklabels(
+            [_wrap(f"{c} ({m})", 58) for c, m in zip(d.claim, d.metric, strict=True)], fontsize=8
+        )
+        ax.set_ylim(-0.6, len(d) - 0.4)
+        for yi, p, s in zip(y, d.p_value.astype(float), d["seeds A/B"], strict=True):
+            ax.annotate(f"p {p:.2g}, seeds {s}", (1.01, yi), xycoords=("axes fraction", "data"),
+                        va="center", fontsize=7.5)  # fmt: skip
+        missing = (claims.dataset == ds).sum() - len(d)
+        note = f"  ({missing} claim(s) with no run yet)" if missing else ""
+        ax.set_title(f"{ds}: A − B, 95% interval{note}", fontsize=10)
+    xlabel = "A − B, headline F1 points (green: holds, red: reversed, grey: not resolved)"
+    untested = [d for d in dict.fromkeys(claims.dataset) if d not in datasets]
+    if untested:  # a data set whose claims all lack a side: say so rather than drop it
+        xlabel += "\nno claim with runs on both sides yet: " + ", ".join(untested)
+    axes[-1, 0].set_xlabel(xlabel)
+    _title(fig, "The paper's claims", profile)
+    fig.tight_layout()
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text

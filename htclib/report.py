@@ -8,14 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .claims import claims_for, claims_table
+from .claims import CLAIM_COLUMNS, claims_for, claims_table
 from .io import atomic_write_text
 from .metrics import HEADLINE, MACRO_CONVENTION
 from .results import _markdown, curve_table, load_records, summary_table, to_frame
 
 
 def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path]:
-    """``results.csv`` (every run) and ``results.md`` (summary, paper beside) for a profile."""
+    """``results.csv`` (every run), ``results.md`` (summary, paper beside, claims) and
+    ``claims.csv`` (the claims table with its numbers unrounded, for plots) for a profile."""
     results_dir = Path(results_dir)
     df = to_frame(load_records(results_dir))
     csv = results_dir / "results.csv"
@@ -41,6 +42,8 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
     for ds in summ["dataset"].unique() if not summ.empty else []:
         lines += [f"## {ds}", "", _markdown(summ[summ.dataset == ds].drop(columns="dataset")), ""]
     claims = claims_table(results_dir, claims_for(profile))
+    claims_csv = results_dir / "claims.csv"
+    atomic_write_text(claims_csv, claims.to_csv(index=False))
     if not claims.empty:
         lines += [
             "## The paper's claims",
@@ -55,7 +58,7 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
             "texts biases Ma-F1 toward 0 on a small split (a label seen once is absent from a "
             "third of the resamples and then counts 0 for both models).",
             "",
-            _markdown(claims.astype(object).fillna("")),
+            _markdown(claims[CLAIM_COLUMNS].astype(object).fillna("")),
             "",
         ]
     curve = curve_table(df)
@@ -82,7 +85,7 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
             "",
         ]
     atomic_write_text(md, "\n".join(lines) + "\n")
-    return {"csv": csv, "md": md}
+    return {"csv": csv, "md": md, "claims": claims_csv}
 
 
 def _seconds(r: dict) -> float:

@@ -18,6 +18,7 @@ FIGURES = [
     "06_f1_vs_params",
     "06_long_tail",
     "06_confusions",
+    "06_claims",
 ]
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from htclib import metrics, stats
-from htclib.claims import Claim, Row, claims_table
+from htclib.claims import NUMERIC_COLUMNS, Claim, Row, claims_table
 from htclib.records import load_predictions, save_predictions
 
 
@@ -156,7 +156,8 @@ def test_claims_table_from_records(tmp_path):
     # the columns do not follow the first row: a table led by a "no run yet" row has them too
     led = claims_table(tmp_path, claims[2:] + claims[:1], n_resamples=200)
     assert led.claim.iloc[0] == "SPP vs probe" and list(led.columns) == list(t.columns)
-    assert list(t.columns)[-1] == "verdict" and list(t.columns)[5] == "A - B"
+    shown = [c for c in t.columns if c not in NUMERIC_COLUMNS]  # the md's columns
+    assert shown[-1] == "verdict" and shown[5] == "A - B"
 
 
 def test_results_md_holds_claims_with_and_without_both_sides(tmp_path):
@@ -259,3 +260,36 @@ def test_runs_with_the_frozen_encoder_in_eval_mode_are_their_own_row():
     assert list(to_frame([on, off]).recipe) == ["htclib", "htclib-nodrop"]
     assert recipe_label(rec("cls", False)) == recipe_label(rec("cls", True)) == "htclib"
     assert recipe_label(rec("local", False)) == "htclib-nodrop"
+
+
+def test_claims_csv_and_forest_plot(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from htclib import plots
+    from htclib.report import write_tables
+
+    gold, good, bad = _data()
+    for s in range(2):
+        _record(tmp_path, "spp", "30", s, gold, good, f"spp{s}")
+        _record(tmp_path, "cls", "-", s, gold, bad, f"cls{s}")
+    paths = write_tables(tmp_path, "test")
+    claims = pd.read_csv(paths["claims"])
+    tested = claims[claims.metric.notna()]
+    assert len(tested) == 2 and (tested.ci_low > 0).all() and (tested.p_value < 0.05).all()
+    assert "ci_low" not in paths["md"].read_text()  # the numbers for plots stay out of the md
+    fig = plots.claims_forest(claims, "test")
+    ax = fig.axes[0]
+    # one interval and one point per tested row, green for "holds"; 0 marked
+    greens = [ln for ln in ax.lines if ln.get_color() == plots.VERDICT_COLOURS["holds"]]
+    assert len(greens) == 2 * len(tested)
+    assert any(tuple(ln.get_xdata()) == (0, 0) for ln in ax.lines)
+    assert "no run yet" in ax.get_title()  # the SPP-vs-probe style rows without a side
+    assert "both sides" not in ax.get_xlabel()  # every data set here has a tested claim
+    # a data set whose claims all lack a side is named, not silently dropped
+    other = pd.DataFrame([{**claims.iloc[0].to_dict(), "dataset": "amazon3", "metric": None}])
+    named = plots.claims_forest(pd.concat([claims, other]), "test").axes[-1].get_xlabel()
+    assert "both sides yet: amazon3" in named
+    assert "No claim" in plots.claims_forest(claims.iloc[0:0], "test").axes[0].texts[0].get_text()
