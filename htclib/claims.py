@@ -30,10 +30,16 @@ class Row:
     cl_lr: float | None = None
     recipe: str = "htclib"
     init: str = "random"  # the prefix's start (PrefixConfig.init)
+    # training settings the runs must have, e.g. (("batch_size", 8),): ablations read beside
+    # a profile's records differ from its rows only there (empty: whatever the folder has)
+    train: tuple[tuple[str, float], ...] = ()
+    tag: str = ""  # shown after the label (what ``train`` pins, in words)
 
     def matches(self, r: dict) -> bool:
         cfg = r.get("config", {})
         cl = cfg.get("contrastive") or {}
+        if any(cfg.get("train", {}).get(k) != v for k, v in self.train):
+            return False
         if method_label(r) != self.method or r.get("variant", "") != self.variant:
             return False
         if self.prefix is not None and str(r.get("prefix_length")) != self.prefix:
@@ -52,7 +58,7 @@ class Row:
             parts.append(f"CL lr {self.cl_lr:g}")
         if self.recipe != "htclib":
             parts.append(self.recipe)
-        return " ".join(p for p in parts if p and p != "-")
+        return " ".join(p for p in parts + [self.tag] if p and p != "-")
 
 
 @dataclass(frozen=True)
@@ -112,11 +118,11 @@ def paper_claims(global_p: str = "30", local_short: str = "10/20", local_long: s
     return out
 
 
-def _preds(results_dir: Path, records: list[dict], row: Row, dataset: str):
-    runs = [r for r in records if r["dataset"] == dataset and row.matches(r)]
+def _preds(records: list[tuple[Path, dict]], row: Row, dataset: str):
+    runs = [(d, r) for d, r in records if r["dataset"] == dataset and row.matches(r)]
     out = []
-    for r in sorted(runs, key=lambda r: r.get("seed", 0)):
-        p = load_predictions(Path(results_dir) / "runs" / r["key"])
+    for folder, r in sorted(runs, key=lambda dr: dr[1].get("seed", 0)):
+        p = load_predictions(folder / "runs" / r["key"])
         if p is not None and "headline" in p["pred"]:
             out.append(p)
     return out
@@ -130,16 +136,20 @@ NUMERIC_COLUMNS = ["ci_low", "ci_high", "p_value"]  # for claims.csv and the for
 
 
 def claims_table(
-    results_dir: str | os.PathLike, claims: list[Claim] | None = None, n_resamples: int = 2000
+    results_dir: str | os.PathLike | list,
+    claims: list[Claim] | None = None,
+    n_resamples: int = 2000,
 ) -> pd.DataFrame:
-    """One row per (claim, data set, metric): A - B in points, 95% interval, p, verdict."""
-    records = load_records(results_dir)
-    datasets = sorted({r["dataset"] for r in records})
+    """One row per (claim, data set, metric): A - B in points, 95% interval, p, verdict.
+    ``results_dir``: one folder, or several read together (a profile and its ablations)."""
+    dirs = [results_dir] if isinstance(results_dir, str | os.PathLike) else results_dir
+    records = [(Path(d), r) for d in dirs for r in load_records(d)]
+    datasets = sorted({r["dataset"] for _, r in records})
     rows = []
     for claim in claims or paper_claims():
         for ds in claim.datasets or datasets:
-            pa = _preds(results_dir, records, claim.a, ds)
-            pb = _preds(results_dir, records, claim.b, ds)
+            pa = _preds(records, claim.a, ds)
+            pb = _preds(records, claim.b, ds)
             base = {"claim": claim.text, "dataset": ds, "A": claim.a.label(), "B": claim.b.label()}
             if not pa or not pb:
                 if pa or pb:  # one side ran: say the other is missing

@@ -123,14 +123,15 @@ def _percentile_resamples(gold, a, b, r=1000):
     return np.array(out)
 
 
-def _record(folder, method, prefix, seed, gold, pred, key):
+def _record(folder, method, prefix, seed, gold, pred, key, batch_size=16):
     d = folder / "runs" / key
     d.mkdir(parents=True)
     rec = {
         "key": key, "name": f"wos/{method}/s{seed}", "dataset": "wos", "method": method,
         "variant": "", "prefix_length": prefix, "contrastive": "", "seed": seed,
         "test": {"headline/micro_f1": 0.5, "headline/macro_f1": 0.4},
-        "config": {"model": {"recipe": "htclib", "encoder_dropout": True}, "data": {"n_train": 48}},  # a subset is a main row
+        "config": {"model": {"recipe": "htclib", "encoder_dropout": True}, "data": {"n_train": 48},  # a subset is a main row
+                   "train": {"batch_size": batch_size, "lr": 0.01}},
     }  # fmt: skip
     (d / "result.json").write_text(json.dumps(rec))
     save_predictions(d, gold.astype(int), {"headline": pred.astype(int)})
@@ -293,3 +294,34 @@ def test_claims_csv_and_forest_plot(tmp_path):
     named = plots.claims_forest(pd.concat([claims, other]), "test").axes[-1].get_xlabel()
     assert "both sides yet: amazon3" in named
     assert "No claim" in plots.claims_forest(claims.iloc[0:0], "test").axes[0].texts[0].get_text()
+
+
+def test_ablation_rows_pin_their_settings_across_folders(tmp_path):
+    # a profile folder and an ablation folder read together: the ablation's runs (batch 8)
+    # must not pool with the profile's row (batch 16), and each side finds its own
+    from benchmarks.ablation_claims import ablation_claims
+
+    gold, good, bad = _data()
+    prof, abl = tmp_path / "cpu", tmp_path / "ablations"
+    for s in range(2):
+        _record(prof, "cls", "-", s, gold, bad, f"cls{s}")
+    _record(abl, "cls", "-", 0, gold, good, "cls-bs8", batch_size=8)
+    claim = Claim(
+        "batch 8 vs 16",
+        Row("cls", prefix="-", train=(("batch_size", 8),), tag="batch 8"),
+        Row("cls", prefix="-", train=(("batch_size", 16),)),
+    )
+    t = claims_table([prof, abl], [claim], n_resamples=200)
+    assert set(t["seeds A/B"]) == {"1/2"} and set(t.verdict) == {stats.HOLDS}
+    assert t.A.iloc[0] == "cls batch 8"
+    assert claims_table(prof, [claim], n_resamples=200).verdict.tolist() == [
+        "no run yet of cls batch 8"
+    ]
+    # the shipped ablation claims pin every setting an ablation changes, on both sides
+    for c in ablation_claims("cpu"):
+        assert (
+            {k for k, _ in c.a.train}
+            == {k for k, _ in c.b.train}
+            == {"batch_size", "lr", "head_lr"}
+        )
+        assert c.a.train != c.b.train
