@@ -52,12 +52,17 @@ def multi_hot(ids: Sequence[Sequence[int]], n_labels: int) -> np.ndarray:
     return out
 
 
+def _label_f1(tp, g, p) -> np.ndarray:
+    """Each label's F1 from its counts ``(..., L)``; absent and unpredicted = 0."""
+    tp, g, p = (np.asarray(x, dtype=np.float64) for x in (tp, g, p))
+    return np.divide(2 * tp, g + p, out=np.zeros(np.broadcast(tp, g, p).shape), where=(g + p) > 0)
+
+
 def _f1_from_counts(tp, g, p) -> tuple[np.ndarray, np.ndarray]:
     """Micro- and macro-F1 from per-label counts ``(..., L)`` (leading axes: resamples)."""
     tp, g, p = (np.asarray(x, dtype=np.float64) for x in (tp, g, p))
     micro = 2 * tp.sum(-1) / np.maximum(g.sum(-1) + p.sum(-1), 1)
-    per = np.divide(2 * tp, g + p, out=np.zeros(np.broadcast(tp, g, p).shape), where=(g + p) > 0)
-    return micro, per.mean(-1)
+    return micro, _label_f1(tp, g, p).mean(-1)
 
 
 def f1s(gold: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
@@ -172,11 +177,7 @@ class _Counts:
 
 def _per_label_f1(gold: np.ndarray, preds: list[np.ndarray]) -> np.ndarray:
     """Seed-mean F1 of each label ``(L,)``; absent and unpredicted = 0, as the headline."""
-    out = []
-    for p in preds:
-        tp, g, q = (gold & p).sum(0), gold.sum(0), p.sum(0)
-        out.append(np.divide(2 * tp, g + q, out=np.zeros(len(g)), where=(g + q) > 0))
-    return np.mean(out, 0)
+    return np.mean([_label_f1((gold & p).sum(0), gold.sum(0), p.sum(0)) for p in preds], 0)
 
 
 def randomisation_p(
