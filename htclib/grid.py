@@ -10,6 +10,7 @@ small records land in ``results/<profile>/runs/<key>/`` as it finishes (commit t
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,7 +39,6 @@ def main(argv=None) -> int:
     from .baselines import run_baseline
     from .experiment import run
     from .io import ensure_writable_dir
-    from .report import write_tables
 
     p = get_profile(args.profile)
     baselines, configs = grid(args.profile, args.dataset, args.only)
@@ -74,7 +74,12 @@ def main(argv=None) -> int:
             f"{time.perf_counter() - t0:.0f} s",
             flush=True,
         )
-    write_tables(results, p.name)
+    # A fresh interpreter writes the tables: a grid runs for hours, and the tables must come
+    # from the code on disk now, not from the modules this process imported when it started.
+    subprocess.run(
+        [sys.executable, "-m", "htclib.report", "--profile", p.name, "--results", str(results)],
+        check=True,
+    )
     print(f"[grid] done in {time.perf_counter() - t_all:.0f} s")
     return 0
 

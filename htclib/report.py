@@ -118,3 +118,23 @@ def grid_progress(results_dir: str | os.PathLike, profile: str):
             }
         )
     return pd.DataFrame(rows)
+
+
+def main(argv=None) -> int:
+    """``python -m htclib.report --profile cpu``: regenerate a profile's tables from its records."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m htclib.report", description=main.__doc__)
+    ap.add_argument("--profile", default="cpu")
+    ap.add_argument("--results", help="the records' folder (default: results/<profile>)")
+    args = ap.parse_args(argv)
+    folder = Path(args.results or Path("results") / args.profile)
+    if not (folder / "runs").is_dir():
+        ap.error(f"{folder}/runs: no run records there")
+    for name, path in write_tables(folder, args.profile).items():
+        print(f"{name}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -172,6 +172,20 @@ def test_results_md_holds_claims_with_and_without_both_sides(tmp_path):
     assert "| 40 | holds |" in md and "no run yet of linear-probe" in md
 
 
+def test_report_cli_regenerates_tables_and_names_a_missing_folder(tmp_path, capsys):
+    """``python -m htclib.report`` is what a finished grid calls in a fresh interpreter (so its
+    tables come from the code on disk, not from what the grid imported hours before)."""
+    from htclib.report import main
+
+    gold, good, bad = _data(n=40)
+    _record(tmp_path, "spp", "10", 0, gold, good, "spp0")
+    assert main(["--profile", "smoke", "--results", str(tmp_path)]) == 0
+    assert "SPP >= CLS-tuning" in (tmp_path / "results.md").read_text()
+    with pytest.raises(SystemExit):
+        main(["--profile", "smoke", "--results", str(tmp_path / "nope")])
+    assert "nope/runs: no run records there" in capsys.readouterr().err
+
+
 def test_token_initialised_prefix_is_its_own_row():
     """A run whose prefix started from tokens is neither pooled with the plain SPP row in a
     claim nor in the summary table."""
