@@ -142,7 +142,7 @@ def compare(
         rng=np.random.default_rng(seed),
     )
     low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    p = randomisation_p(gold, preds_a, preds_b, metric, n_resamples, seed)
+    p = _randomisation_p(counts, k, n_resamples, seed)
     return Comparison(
         metric, full, low, high, p, verdict(full, p), n, len(preds_a), len(preds_b), interval
     )
@@ -191,12 +191,15 @@ def randomisation_p(
     """Two-sided p-value of the paired approximate-randomisation test of seed-mean F1(A) -
     F1(B) (``scipy.stats.permutation_test``, paired: on each permutation every text's A and
     B predictions swap with probability 1/2, one coin per text for every seed pair)."""
-    from scipy.stats import permutation_test
-
     _check(gold, preds_a, preds_b)
     k = 0 if metric == "micro" else 1
-    n = len(gold)
-    counts = _Counts(gold, preds_a, preds_b)
+    return _randomisation_p(_Counts(gold, preds_a, preds_b), k, n_permutations, seed)
+
+
+def _randomisation_p(counts: _Counts, k: int, n_permutations: int, seed: int) -> float:
+    from scipy.stats import permutation_test
+
+    n = len(counts.gold)
 
     def stat(x, y, axis=-1):
         # x holds text i where A's prediction of text i stays on side A, i + n where swapped
