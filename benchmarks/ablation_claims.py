@@ -52,6 +52,16 @@ def ablation_claims(profile: str = "cpu") -> list[Claim]:
             row("spp", "10", spp, lr=2e-2),
             row("spp", "10", spp),
         ),
+        Claim(
+            "SPP P=10: batch 8 and prefix lr 2e-2 vs the profile's 16 and 1e-2",
+            row("spp", "10", spp, batch_size=8, lr=2e-2),
+            row("spp", "10", spp),
+        ),
+        Claim(
+            "SPP P=10 at batch 8, prefix lr 2e-2 vs CLS-tuning at batch 8 (the same batch)",
+            row("spp", "10", spp, batch_size=8, lr=2e-2),
+            row("cls", "-", cls, batch_size=8),
+        ),
     ]
     nodrop = "htclib-nodrop"  # the recipe before the encoder's dropout: its own baseline
     out += [
