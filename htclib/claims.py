@@ -181,7 +181,7 @@ def claims_table(
                         "metric": f"{'Mi' if metric == 'micro' else 'Ma'}-F1",
                         "A - B": round(c.diff, 2),
                         "95% CI": f"[{c.low:.2f}, {c.high:.2f}]",
-                        "p": _p(c.p),
+                        "p": format_p(c.p),
                         "seeds A/B": f"{c.seeds_a}/{c.seeds_b}",
                         "test texts": c.n_texts,
                         "verdict": c.verdict,
@@ -198,7 +198,7 @@ def claims_table(
     return out
 
 
-def _p(p: float) -> str:
+def format_p(p: float) -> str:
     """A p-value as a reader takes it: two significant digits, the test's floor as '<'."""
     return f"{p:.2g}" if p >= 0.001 else "< 0.001"
 

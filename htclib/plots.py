@@ -329,6 +329,8 @@ def claims_forest(claims: pd.DataFrame, profile: str) -> plt.Figure:
     """The claims table as a forest plot: per data set, A - B with its 95% interval for each
     claim and metric, a line at 0, coloured by the verdict, p at the right; claims without
     runs on both sides are counted under the panel, not drawn."""
+    from .claims import format_p
+
     tested = claims[claims["metric"].fillna("").astype(bool)] if not claims.empty else claims
     if tested.empty:
         return no_data("The paper's claims", profile, "No claim has runs on both sides yet.")
@@ -354,7 +356,7 @@ def claims_forest(claims: pd.DataFrame, profile: str) -> plt.Figure:
         )
         ax.set_ylim(-0.6, len(d) - 0.4)
         for yi, p, s in zip(y, d.p_value.astype(float), d["seeds A/B"], strict=True):
-            ax.annotate(f"p {p:.2g}, seeds {s}", (1.01, yi), xycoords=("axes fraction", "data"),
+            ax.annotate(f"p {format_p(p)}, seeds {s}", (1.01, yi), xycoords=("axes fraction", "data"),
                         va="center", fontsize=7.5)  # fmt: skip
         missing = (claims.dataset == ds).sum() - len(d)
         note = f"  ({missing} claim(s) with no run yet)" if missing else ""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from htclib import metrics, stats
-from htclib.claims import NUMERIC_COLUMNS, Claim, Row, claims_table
+from htclib.claims import NUMERIC_COLUMNS, Claim, Row, claims_table, format_p
 from htclib.records import load_predictions, save_predictions
 
 
@@ -301,6 +301,9 @@ def test_claims_csv_and_forest_plot(tmp_path):
     greens = [ln for ln in ax.lines if ln.get_color() == plots.VERDICT_COLOURS["holds"]]
     assert len(greens) == 2 * len(tested)
     assert any(tuple(ln.get_xdata()) == (0, 0) for ln in ax.lines)
+    # p as the table writes it: the test's floor reads "< 0.001", never a rounded "0.001"
+    shown = {t.get_text().split(",")[0] for t in ax.texts if t.get_text().startswith("p ")}
+    assert shown == {f"p {format_p(v)}" for v in tested.p_value}
     assert "no run yet" in ax.get_title()  # the SPP-vs-probe style rows without a side
     assert "both sides" not in ax.get_xlabel()  # every data set here has a tested claim
     # a data set whose claims all lack a side is named, not silently dropped
