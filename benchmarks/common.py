@@ -15,7 +15,21 @@ from htclib.dropout import use_fast_dropout
 from htclib.prefix import PrefixConfig, PrefixEncoder, encode
 
 
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where it cannot be read)."""
+    try:
+        return set(next(ln for ln in open("/proc/cpuinfo") if ln.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return set()
+
+
 def machine() -> dict:
+    """Machine facts for the header. The ISA and native bf16 are there because the machine
+    behind one name ("AMD EPYC", 2 cores) has been AVX2-only in some sessions and AVX-512 with
+    native bf16 in others: numbers from the two compare only within themselves."""
+    from htclib.train import native_bf16
+
+    flags = cpu_flags()
     cpu = "unknown"
     try:
         for line in open("/proc/cpuinfo"):
@@ -28,6 +42,8 @@ def machine() -> dict:
 
     return {
         "cpu": cpu,
+        "isa": "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "other",
+        "native_bf16": native_bf16("cpu"),
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,

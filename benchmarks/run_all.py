@@ -21,6 +21,7 @@ from benchmarks.common import (
     SPP,
     PEFTPrefix,
     batch,
+    cpu_flags,
     encoder,
     interleaved,
     interleaved_rounds,
@@ -239,9 +240,8 @@ def serving(quick: bool) -> dict:
 
 def _flop_per_cycle() -> tuple[int, str]:
     """fp32 FLOP per cycle per core from the vector ISA: two FMA units x lanes x 2."""
-    try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    except (OSError, StopIteration):
+    flags = cpu_flags()
+    if not flags:
         return 0, "unknown ISA"
     if "avx512f" in flags:
         return 64, "AVX-512: 2 FMA x 16 fp32 lanes x 2"
@@ -407,13 +407,21 @@ def time_to_accuracy(quick: bool) -> dict:
     return out
 
 
+def machine_line(m: dict) -> str:
+    """The header's machine facts; runs recorded before the ISA was kept say so."""
+    bf16 = {True: "yes", False: "no"}.get(m.get("native_bf16"), "not recorded")
+    return (
+        f"{m['cpu']} ({m.get('isa', 'ISA not recorded')}, native bf16: {bf16}), {m['cores']} "
+        f"cores ({m['torch_threads']} torch threads), torch {m['torch']}, transformers "
+        f"{m['transformers']}, Python {m['python']}"
+    )
+
+
 def write_markdown(res: dict, path: Path) -> None:
-    m = res["machine"]
     L = [
         f"# Benchmarks (`{res['command']}`)",
         "",
-        f"Machine: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads), torch {m['torch']}, "
-        f"transformers {m['transformers']}, Python {m['python']}. Run on {res['date']} in {res['seconds']:.0f} s. "
+        f"Machine: {machine_line(res['machine'])}. Run on {res['date']} in {res['seconds']:.0f} s. "
         "Each section times its variants interleaved in one process; medians of repetitions.",
         "",
         "## 1. Training step throughput (batch 16, examples/s)",

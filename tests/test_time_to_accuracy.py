@@ -161,3 +161,16 @@ def test_target_is_the_profiles_cls_run_not_an_ablations(tmp_path):
         rows["spp 10"]["epochs_to_target"] == 2
         and rows["cls None batch 8"]["epochs_to_target"] == 2
     )
+
+
+def test_benchmark_header_names_the_isa_and_says_when_it_was_not_recorded():
+    """One machine name has stood for AVX2-only and for AVX-512 + bf16 CPUs across sessions:
+    the header says which one a run had, and that an older record did not keep it."""
+    from benchmarks.common import machine
+    from benchmarks.run_all import machine_line
+
+    m = machine()
+    assert m["isa"] in {"AVX-512", "AVX2", "other"} and isinstance(m["native_bf16"], bool)
+    assert f"({m['isa']}, native bf16: {'yes' if m['native_bf16'] else 'no'})" in machine_line(m)
+    old = {k: v for k, v in m.items() if k not in ("isa", "native_bf16")}
+    assert "(ISA not recorded, native bf16: not recorded)" in machine_line(old)
