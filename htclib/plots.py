@@ -54,26 +54,58 @@ def label_distribution(datasets: dict, profile: str) -> plt.Figure:
     return fig
 
 
+SEED_STYLES = ["-", "--", ":", "-."]
+
+
+def _curve_model(name: str) -> str:
+    """``wos/spp-P10/s0`` -> ``spp-P10``: the model a run is a seed of."""
+    parts = name.split("/")
+    if len(parts) >= 3 and parts[-1].startswith("s") and parts[-1][1:].isdigit():
+        parts = parts[:-1]
+    return "/".join(parts[1:]) if len(parts) > 1 else parts[0]
+
+
 def training_curves(records: list[dict], profile: str, metric: str = "dev_headline") -> plt.Figure:
-    """Train loss and dev score by epoch for each run."""
-    if not any(r.get("history") for r in records):
+    """Train loss and dev score by epoch: a row per data set, a colour per model (its seeds in
+    one colour, told apart by the line style), a local model's levels as separate curves (each
+    level trains from epoch 1 to its own early stop)."""
+    runs = [r for r in records if r.get("history")]
+    if not runs:
         return no_data("Training curves", profile, "No trained run with a history yet.")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    for r in records:
-        h = pd.DataFrame(r.get("history", []))
-        if h.empty:
-            continue
-        label = r["name"]
-        axes[0].plot(h["epoch"], h["train_loss"], marker="o", label=label)
-        col = metric if metric in h else "dev_auto"  # records from before the headline
-        axes[1].plot(h["epoch"], 100 * h[col] if col in h else np.nan, marker="o", label=label)
-    axes[0].set(xlabel="epoch", ylabel="train BCE loss", title="training loss")
-    axes[1].set(
-        xlabel="epoch",
-        ylabel="dev headline micro-F1 (%)",
-        title="dev micro-F1, sigmoid > 0.5 (early-stopping score)",
-    )
-    axes[1].legend(fontsize=7, loc="lower right")
+    datasets = list(dict.fromkeys(r.get("dataset", "?") for r in runs))
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.6 * len(datasets)), squeeze=False)
+    for (ax_loss, ax_dev), ds in zip(axes, datasets, strict=True):
+        curves = []  # (model label, seed, history of one model / level)
+        for r in (r for r in runs if r.get("dataset", "?") == ds):
+            h = pd.DataFrame(r["history"])
+            model = _curve_model(r.get("name", "run"))
+            if "level" in h:
+                curves += [(f"{model} L{lv}", r.get("seed", 0), g) for lv, g in h.groupby("level")]
+            else:
+                curves.append((model, r.get("seed", 0), h))
+        models = list(dict.fromkeys(c[0] for c in curves))
+        palette = sns.color_palette("tab10" if len(models) <= 10 else "tab20", len(models))
+        colour = dict(zip(models, palette, strict=True))
+        for model, seed, h in curves:
+            kw = {"color": colour[model], "ls": SEED_STYLES[seed % len(SEED_STYLES)]}
+            ax_loss.plot(h["epoch"], h["train_loss"], marker="o", ms=3, lw=1.2, **kw)
+            col = metric if metric in h else "dev_auto"  # records from before the headline
+            dev = 100 * h[col] if col in h else np.full(len(h), np.nan)
+            ax_dev.plot(h["epoch"], dev, marker="o", ms=3, lw=1.2, **kw)
+        ax_loss.set(xlabel="epoch", ylabel="train BCE loss", title=f"{ds}: training loss")
+        ax_dev.set(
+            xlabel="epoch",
+            ylabel="dev headline micro-F1 (%)",
+            title=f"{ds}: dev micro-F1, sigmoid > 0.5 (early-stopping score)",
+        )
+        seeds = sorted({c[1] for c in curves})
+        handles = [plt.Line2D([], [], color=colour[m], lw=2, label=m) for m in models] + [
+            plt.Line2D(
+                [], [], color="black", ls=SEED_STYLES[s % len(SEED_STYLES)], label=f"seed {s}"
+            )
+            for s in seeds
+        ]
+        ax_dev.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     _title(fig, "Training curves", profile)
     fig.tight_layout()
     return fig

@@ -342,3 +342,43 @@ def test_ablation_rows_pin_their_settings_across_folders(tmp_path):
             == {"batch_size", "lr", "head_lr"}
         )
         assert c.a.train != c.b.train or c.a.prefix != c.b.prefix
+
+
+def test_training_curves_facet_data_sets_share_a_colour_per_model_and_split_levels():
+    """A row per data set; a model's seeds share its colour (line style tells them apart); a
+    local model's levels are separate curves, never one line running from the last epoch of
+    level 1 back to epoch 1 of level 2."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.colors import to_hex
+
+    from htclib import plots
+
+    def hist(n, level=None):
+        return [{"epoch": e, "train_loss": 1 / e, "dev_headline": e / 10,
+                 **({"level": level} if level else {})} for e in range(1, n + 1)]  # fmt: skip
+
+    recs = [
+        {"name": "wos/spp-P10/s0", "dataset": "wos", "seed": 0, "history": hist(4)},
+        {"name": "wos/spp-P10/s1", "dataset": "wos", "seed": 1, "history": hist(5)},
+        {
+            "name": "wos/local-copy-10-20/s0",
+            "dataset": "wos",
+            "seed": 0,
+            "history": hist(3, 1) + hist(6, 2),
+        },  # fmt: skip
+        {"name": "amazon3/cls/s0", "dataset": "amazon3", "seed": 0, "history": hist(2)},
+    ]
+    fig = plots.training_curves(recs, "test")
+    wos_dev, amazon_dev = fig.axes[1], fig.axes[3]
+    assert "wos" in wos_dev.get_title() and "amazon3" in amazon_dev.get_title()
+    lines = wos_dev.lines
+    assert [len(ln.get_xdata()) for ln in lines] == [4, 5, 3, 6]  # levels split, none joined
+    assert all(list(ln.get_xdata()) == sorted(ln.get_xdata()) for ln in lines)
+    assert to_hex(lines[0].get_color()) == to_hex(lines[1].get_color())  # seeds of spp-P10
+    assert lines[0].get_linestyle() != lines[1].get_linestyle()
+    assert to_hex(lines[2].get_color()) != to_hex(lines[3].get_color())  # L1 and L2
+    labels = [t.get_text() for t in wos_dev.get_legend().get_texts()]
+    assert labels == ["spp-P10", "local-copy-10-20 L1", "local-copy-10-20 L2", "seed 0", "seed 1"]
+    assert len(amazon_dev.lines) == 1
