@@ -106,6 +106,8 @@ def paper_claims(global_p: str = "30", local_short: str = "10/20", local_long: s
         out += [
             Claim(f"local copy > transform ({lengths})", copy, tr),
             Claim(f"local transform > non ({lengths})", tr, non),
+            # the chain's two ends: does transferring the upper prefix help at all?
+            Claim(f"local copy > non ({lengths})", copy, non),
         ]
     if local_long != local_short:
         out.append(

@@ -382,3 +382,14 @@ def test_training_curves_facet_data_sets_share_a_colour_per_model_and_split_leve
     labels = [t.get_text() for t in wos_dev.get_legend().get_texts()]
     assert labels == ["spp-P10", "local-copy-10-20 L1", "local-copy-10-20 L2", "seed 0", "seed 1"]
     assert len(amazon_dev.lines) == 1
+
+
+def test_cpu_claims_cover_the_papers_local_ordering_end_to_end():
+    """copy > transform > non is asked link by link and end to end (copy > non), with the
+    variants' own rows on each side."""
+    from htclib.claims import claims_for
+
+    local = {c.text: (c.a.variant, c.b.variant) for c in claims_for("cpu") if c.a.method == "local"}
+    assert local["local copy > transform (10/20)"] == ("copy", "transform")
+    assert local["local transform > non (10/20)"] == ("transform", "non")
+    assert local["local copy > non (10/20)"] == ("copy", "non")
