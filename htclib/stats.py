@@ -96,6 +96,14 @@ def _check(gold, preds_a, preds_b):
             raise ValueError(f"predictions of shape {p.shape} against gold {gold.shape}")
 
 
+def _metric_index(metric: str) -> int:
+    """Where a metric sits in ``_f1_from_counts``'s (micro, macro) pair."""
+    k = {"micro": 0, "macro": 1}.get(metric)
+    if k is None:
+        raise ValueError(f"metric must be 'micro' or 'macro', not {metric!r}")
+    return k
+
+
 def compare(
     gold: np.ndarray,
     preds_a: list[np.ndarray],
@@ -113,9 +121,7 @@ def compare(
     from scipy.stats import bootstrap
 
     _check(gold, preds_a, preds_b)
-    k = {"micro": 0, "macro": 1}.get(metric)
-    if k is None:
-        raise ValueError(f"metric must be 'micro' or 'macro', not {metric!r}")
+    k = _metric_index(metric)
     n = len(gold)
     counts = _Counts(gold, preds_a, preds_b)
     full = float(counts.diff(np.ones((1, n)), k)[0])
@@ -192,7 +198,7 @@ def randomisation_p(
     F1(B) (``scipy.stats.permutation_test``, paired: on each permutation every text's A and
     B predictions swap with probability 1/2, one coin per text for every seed pair)."""
     _check(gold, preds_a, preds_b)
-    k = 0 if metric == "micro" else 1
+    k = _metric_index(metric)
     return _randomisation_p(_Counts(gold, preds_a, preds_b), k, n_permutations, seed)
 
 
