@@ -15,34 +15,40 @@ from htclib.dropout import use_fast_dropout
 from htclib.prefix import PrefixConfig, PrefixEncoder, encode
 
 
-def cpu_flags() -> set[str]:
-    """The CPU's feature flags from /proc/cpuinfo (empty where it cannot be read)."""
+def _cpuinfo(key: str) -> str | None:
+    """The value of the first ``key`` line of /proc/cpuinfo (None where it cannot be read)."""
     try:
-        return set(next(ln for ln in open("/proc/cpuinfo") if ln.startswith("flags")).split())
+        line = next(ln for ln in open("/proc/cpuinfo") if ln.startswith(key))
     except (OSError, StopIteration):
-        return set()
+        return None
+    return line.split(":", 1)[1].strip()
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (empty where they cannot be read)."""
+    return set((_cpuinfo("flags") or "").split())
+
+
+def vector_isa(flags: set[str]) -> str:
+    """The widest fp32 FMA vector ISA: 'AVX-512', 'AVX2', 'other', or 'unknown' (no flags)."""
+    if not flags:
+        return "unknown"
+    if "avx512f" in flags:
+        return "AVX-512"
+    return "AVX2" if "avx2" in flags and "fma" in flags else "other"
 
 
 def machine() -> dict:
     """Machine facts for the header. The ISA and native bf16 are there because the machine
     behind one name ("AMD EPYC", 2 cores) has been AVX2-only in some sessions and AVX-512 with
     native bf16 in others: numbers from the two compare only within themselves."""
-    from htclib.train import native_bf16
-
-    flags = cpu_flags()
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import transformers
 
+    from htclib.train import native_bf16
+
     return {
-        "cpu": cpu,
-        "isa": "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "other",
+        "cpu": _cpuinfo("model name") or "unknown",
+        "isa": vector_isa(cpu_flags()),
         "native_bf16": native_bf16("cpu"),
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),

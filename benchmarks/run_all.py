@@ -28,6 +28,7 @@ from benchmarks.common import (
     machine,
     step_flops,
     train_step_fn,
+    vector_isa,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -240,14 +241,11 @@ def serving(quick: bool) -> dict:
 
 def _flop_per_cycle() -> tuple[int, str]:
     """fp32 FLOP per cycle per core from the vector ISA: two FMA units x lanes x 2."""
-    flags = cpu_flags()
-    if not flags:
-        return 0, "unknown ISA"
-    if "avx512f" in flags:
-        return 64, "AVX-512: 2 FMA x 16 fp32 lanes x 2"
-    if "avx2" in flags and "fma" in flags:
-        return 32, "AVX2: 2 FMA x 8 fp32 lanes x 2"
-    return 0, "no AVX2"
+    return {
+        "AVX-512": (64, "AVX-512: 2 FMA x 16 fp32 lanes x 2"),
+        "AVX2": (32, "AVX2: 2 FMA x 8 fp32 lanes x 2"),
+        "unknown": (0, "unknown ISA"),
+    }.get(vector_isa(cpu_flags()), (0, "no AVX2"))
 
 
 def utilisation(quick: bool) -> dict:
