@@ -9,7 +9,10 @@ time-to-accuracy target in 14-16 epochs where CLS-tuning takes 7-9 (``BENCHMARKS
 sooner. ``--no-encoder-dropout`` trains with the frozen encoder in eval mode (htclib's default
 until 2026-11-30; the runs with it on, then ``--encoder-dropout``, became the profile's SPP
 P=30 seeds 0 and 1: ``results/ablations/README.md``). ``--method cls`` changes the profile's
-CLS-tuning run instead (is a lever that helps ours ours alone?).
+CLS-tuning run instead (is a lever that helps ours ours alone?). ``--head-probe C`` fits the
+head to the model's start before training (LP-FT; C of the logistic regression), so the first
+epochs train the prefix against a head that already predicts instead of one that predicts
+nothing above 0.5.
 
     .venv/bin/python -m benchmarks.ablation_train --head-lr 0.01 --seed 1
 
@@ -35,10 +38,17 @@ def config(
     seed: int = 0,
     method: str = "spp",
     no_encoder_dropout: bool = False,
+    head_probe: float | None = None,
 ):
-    if lr is None and head_lr is None and batch_size is None and not no_encoder_dropout:
+    if (
+        lr is None
+        and head_lr is None
+        and batch_size is None
+        and head_probe is None
+        and not no_encoder_dropout
+    ):
         raise ValueError(
-            "give --lr, --head-lr, --batch-size or --no-encoder-dropout"
+            "give --lr, --head-lr, --batch-size, --head-probe or --no-encoder-dropout"
             " (without one this is the profile's own run)"
         )
     if method not in ("spp", "cls"):
@@ -66,6 +76,8 @@ def config(
     if batch_size is not None:
         train, tag = replace(train, batch_size=batch_size), tag + f"-bs{batch_size}"
     model = base.model
+    if head_probe is not None:
+        model, tag = replace(model, head_probe=head_probe), tag + f"-probe{head_probe:g}"
     if no_encoder_dropout:
         model, tag = replace(model, encoder_dropout=False), tag + "-nodrop"
     return replace(
@@ -84,6 +96,12 @@ def main(argv=None) -> int:
         help="the frozen encoder in eval mode (htclib's default until 2026-11-30; profile: its"
         " dropout on, as PEFT and P-tuning v2 train)",
     )
+    ap.add_argument(
+        "--head-probe",
+        type=float,
+        default=None,
+        help="fit the head to the model's start first (LP-FT), logistic regression with this C",
+    )
     ap.add_argument("--method", default="spp", choices=["spp", "cls"])
     ap.add_argument("--length", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
@@ -99,6 +117,7 @@ def main(argv=None) -> int:
         args.seed,
         args.method,
         args.no_encoder_dropout,
+        args.head_probe,
     )
     return run_ablation(cfg, args.out)
 

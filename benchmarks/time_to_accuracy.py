@@ -35,6 +35,8 @@ def _label(r: dict) -> str:
             name += f" init N(0, {std:g})"
     if cfg.get("contrastive"):
         name += f" (CL lr {cfg['contrastive'].get('lr')})"
+    if cfg.get("model", {}).get("head_probe") is not None:
+        name += f" probe head C {cfg['model']['head_probe']:g}"
     train = cfg.get("train", {})
     if r["method"] != "cls" and recipe.startswith("htclib"):
         # learning rates other than the recipe's (benchmarks/ablation_train.py)
@@ -50,14 +52,16 @@ def _label(r: dict) -> str:
 def speed_key(r: dict) -> tuple:
     """Records that train at the same speed (the prefix's start and the lrs do not change the
     cost; the batch size does, the frozen encoder's dropout (masks drawn every layer), and a
-    local model's transfer variant: transform adds its MLP)."""
+    local model's transfer variant: transform adds its MLP; a head probe adds its fit once)."""
     cfg = r.get("config", {})
+    probe = cfg.get("model", {}).get("head_probe")
     return (
         r["method"],
         str(r.get("prefix_length")),
         recipe_name(r),  # -nodrop: no dropout masks to draw
         str(cfg.get("train", {}).get("batch_size", TrainConfig.batch_size)),
         *([r.get("variant") or ""] if r["method"] == "local" else []),
+        *([f"probe{probe:g}"] if probe is not None else []),
     )
 
 
@@ -73,7 +77,8 @@ def dev_curve(r: dict) -> list[dict] | None:
     None for a local record from before the levels kept their counts."""
     hist = r["history"]
     if r["method"] != "local":
-        out, elapsed = [], 0.0
+        # a head fitted before training (LP-FT) is time spent before epoch 1
+        out, elapsed = [], float(r.get("head_probe_seconds", 0.0))
         for n, h in enumerate(hist, start=1):
             elapsed += h["seconds"]
             out.append({"epochs": {1: n}, "seconds": elapsed, "dev": h["dev_headline"]})
@@ -141,14 +146,18 @@ def time_to_accuracy(results_dirs, dataset: str = "wos", fraction: float = 0.95)
 def epoch_seconds(config: dict) -> dict[int, float]:
     """Wall seconds of one training epoch plus its dev scoring, per level (a global model has
     level 1 only), through ``experiment.run`` (the path every run takes), in a scratch folder:
-    nothing is written to the records."""
+    nothing is written to the records. Key 0: seconds spent once before the first epoch (the
+    head's probe fit, LP-FT), 0 for runs without one."""
     from htclib.experiment import RunConfig, run
 
     cfg = RunConfig(**config)
     cfg = replace(cfg, train=replace(cfg.train, max_epochs=1, max_steps=None))
     with tempfile.TemporaryDirectory() as tmp:
         r = run(cfg, tmp, force=True, resume=False, progress=False)
-    return {int(h.get("level", 1)): float(h["seconds"]) for h in r["history"]}
+    return {
+        0: float(r.get("head_probe_seconds", 0.0)),
+        **{int(h.get("level", 1)): float(h["seconds"]) for h in r["history"]},
+    }
 
 
 def with_quiet_seconds(rows: list[dict], rounds: int = 2) -> list[dict]:
@@ -166,7 +175,7 @@ def with_quiet_seconds(rows: list[dict], rounds: int = 2) -> list[dict]:
             continue
         n = r["epochs_to_target"]
         totals = [
-            sum(e * per_level[lv] for lv, e in r["epochs_by_level"].items())
+            per_level.get(0, 0.0) + sum(e * per_level[lv] for lv, e in r["epochs_by_level"].items())
             for per_level in timed[r["speed_key"]]
         ]
         med = statistics.median(totals)

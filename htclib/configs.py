@@ -69,6 +69,9 @@ class ModelConfig:
         P-tuning v2 and PEFT train; False: the frozen encoder in eval mode (htclib's default
         until 2026-11-30, when the measurement in ``results/ablations/README.md`` turned it on).
     head_bias: ``"prior"`` (each label's log prior odds) or ``"zero"`` (BERT's init).
+    head_probe: fit the head to the model's start before training (LP-FT): logistic regression
+        on the [CLS] states of the training texts with inverse L2 strength C = this value (the
+        linear-probe baseline's is 10), after ``head_bias``; None: off. Global models only.
     """
 
     method: str = "spp"
@@ -81,6 +84,7 @@ class ModelConfig:
     pooling: str = "cls"
     encoder_dropout: bool = True
     head_bias: str = "prior"
+    head_probe: float | None = None
 
     def __post_init__(self):
         if isinstance(self.prefix, dict):
@@ -95,6 +99,13 @@ class ModelConfig:
             raise ValueError(f"pooling must be 'cls' or 'pooler', got {self.pooling!r}")
         if self.head_bias not in ("prior", "zero"):
             raise ValueError(f"head_bias must be 'prior' or 'zero', got {self.head_bias!r}")
+        if self.head_probe is not None:
+            if not (isinstance(self.head_probe, (int, float)) and self.head_probe > 0):
+                raise ValueError(f"head_probe must be a C > 0 or None, got {self.head_probe!r}")
+            if self.method == "local":
+                raise ValueError(
+                    "head_probe fits one global head; a local model's level heads have none"
+                )
 
     def to_dict(self) -> dict:
         return asdict(self)

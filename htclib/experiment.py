@@ -315,6 +315,24 @@ def _prefix_label(cfg: RunConfig) -> str:
     return str(cfg.model.prefix.length)
 
 
+def _has_checkpoint(folder) -> bool:
+    return folder is not None and (Path(folder) / "checkpoint" / "MANIFEST.json").exists()
+
+
+def _probe_head(model, train_ds, y_train, cfg, pad_id) -> dict:
+    """LP-FT's first step: the head fitted to the states of the model at its start (prefix or
+    encoder as initialised, eval mode). Its seconds count toward the run's time: a time to
+    accuracy that left them out would flatter the lever."""
+    from .train import head_states
+
+    t0 = time.perf_counter()
+    device = torch.device(cfg.train.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model.to(device)
+    h = head_states(model, train_ds, pad_id, cfg.train.eval_batch_size, device, cfg.train.bf16)
+    objective = model.head.fit_probe(h, y_train, cfg.model.head_probe)
+    return {"head_probe_seconds": time.perf_counter() - t0, "head_probe_objective": objective}
+
+
 def _fit_global(cfg, ds, encoder, tok, splits, ys, folder, resume, progress, multi):
     from .models import build_model
     from .train import fit
@@ -341,6 +359,8 @@ def _fit_global(cfg, ds, encoder, tok, splits, ys, folder, resume, progress, mul
             diag_ds=splits["dev"],
             diag_labels=[p[0][0] for p in ds.dev.paths],
         )
+    if cfg.model.head_probe is not None and not (resume and _has_checkpoint(folder)):
+        info.update(_probe_head(model, splits["train"], ys["train"], cfg, tok.pad_token_id))
     res = fit(
         model,
         model.body_parameters(),

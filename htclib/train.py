@@ -214,6 +214,29 @@ def predict_logits(
     return np.stack(out) if out else np.zeros((0, 0), dtype=np.float32)
 
 
+@torch.no_grad()
+def head_states(
+    model: nn.Module, ds, pad_id: int, batch_size: int = 64, device=None, bf16: bool = False
+) -> torch.Tensor:
+    """The states ``(n, hidden)`` the model's ``head`` reads for each text (rows in dataset
+    order), in eval mode: what a probe of the head (:meth:`ClassifierHead.fit_probe`) fits to.
+    Read with a forward hook, so any model with a ``head`` module works unchanged."""
+    if not isinstance(getattr(model, "head", None), nn.Module):
+        raise ValueError(f"{type(model).__name__} has no `head` module to read states for")
+    seen: list[torch.Tensor] = []
+    hook = model.head.register_forward_hook(lambda _m, args, _out: seen.append(args[0].float()))
+    try:
+        predict_logits(model, ds, pad_id, batch_size, device, bf16)
+    finally:
+        hook.remove()
+    # predict_logits batches by length: put the rows back in dataset order
+    order = np.concatenate(make_batches(np.asarray(ds["length"]), batch_size, seed=None))
+    states = torch.cat(seen).cpu()
+    out = torch.empty_like(states)
+    out[torch.as_tensor(order)] = states
+    return out
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 

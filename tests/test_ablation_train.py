@@ -32,3 +32,12 @@ def test_bad_requests_say_what_is_wrong():
         config(batch_size=8, method="peft")
     with pytest.raises(ValueError, match="prefix model's switch"):
         config(no_encoder_dropout=True, method="cls")
+
+
+def test_head_probe_is_a_model_setting_with_its_own_record():
+    p = profiles.get_profile("cpu")
+    base = next(c for c in profiles.spp_runs(p, "wos", [10]) if c.train.seed == 0)
+    c = config(head_probe=100.0, batch_size=8)
+    assert c.name == "wos/spp-P10-bs8-probe100/s0" and c.model.head_probe == 100.0
+    assert c.model.prefix == base.model.prefix and c.key() != config(batch_size=8).key()
+    assert config(head_probe=10.0, method="cls").name == "wos/cls-probe10/s0"

@@ -174,3 +174,15 @@ def test_benchmark_header_names_the_isa_and_says_when_it_was_not_recorded():
     assert f"({m['isa']}, native bf16: {'yes' if m['native_bf16'] else 'no'})" in machine_line(m)
     old = {k: v for k, v in m.items() if k not in ("isa", "native_bf16")}
     assert "(ISA not recorded, native bf16: not recorded)" in machine_line(old)
+
+
+def test_a_head_probe_counts_its_seconds_before_epoch_one(tmp_path):
+    _write(tmp_path, "cls", _global("cls", 0, [0.4, 0.6, 0.8]))
+    probed = _global("spp", 0, [0.5, 0.77], secs=4.0)
+    probed["config"]["model"]["head_probe"] = 100.0
+    probed["head_probe_seconds"] = 3.0
+    _write(tmp_path, "spp", probed)
+    (row,) = [r for r in time_to_accuracy(tmp_path, "wos", 0.95) if r["model"].startswith("spp")]
+    assert row["model"] == "spp 10 probe head C 100"
+    assert row["epochs_to_target"] == 2 and row["seconds_to_target"] == 3 + 2 * 4
+    assert row["speed_key"].endswith("probe100")  # timed apart from the unprobed runs

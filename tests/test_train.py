@@ -173,3 +173,48 @@ def test_data_parallel_matches_one_process(tmp_path):
     for (k, a), (_, b) in zip(one["params"].items(), two["params"].items(), strict=True):
         assert torch.allclose(a, b, atol=1e-5), (k, (a - b).abs().max())
     assert one["history"][-1]["train_loss"] == pytest.approx(two["history"][-1]["train_loss"])
+
+
+def test_head_probe_fits_the_models_start_and_reads_states_in_dataset_order(toy_tok):
+    from htclib.heads import ClassifierHead
+    from htclib.train import head_states, predict_logits
+
+    h, tr, ytr, dv, ydv = toy_problem(toy_tok)
+    cfg = ModelConfig(method="spp", prefix=PrefixConfig(length=4), encoder_dropout=False)
+    model = GlobalSPP(cfg, h, tiny_bert(seed=0, init=0.2))
+    model.head.init_bias_from_prior(ytr)
+    states = head_states(model, tr, 0, batch_size=7)  # batches by length: rows must come back
+    assert states.shape == (len(ytr), model.head.linear.in_features)
+    logits = torch.as_tensor(predict_logits(model, tr, 0))
+    assert torch.allclose(model.head.linear(states), logits, atol=1e-5)
+    score = dev_scorer(h, 0.5, False)
+
+    def train_f1():
+        with torch.no_grad():
+            return score(torch.sigmoid(model.head.linear(states)).numpy(), ytr)["headline"]
+
+    before, body = train_f1(), [p.detach().clone() for p in model.body_parameters()]
+    loose = model.head.fit_probe(states, ytr, c=100.0)
+    assert train_f1() > before + 0.3  # the prior-only head predicts (almost) nothing above 0.5
+    assert all(torch.equal(a, b) for a, b in zip(body, model.body_parameters(), strict=True))
+    # a stronger L2 penalty (smaller C) keeps the weights smaller
+    tight = ClassifierHead(states.shape[1], ytr.shape[1])
+    tight.fit_probe(states, ytr, c=0.01)
+    assert tight.linear.weight.norm() < model.head.linear.weight.norm()
+    assert loose > 0
+    with pytest.raises(ValueError, match="C must be > 0"):
+        tight.fit_probe(states, ytr, c=0.0)
+    with pytest.raises(ValueError, match="do not fit a head"):
+        tight.fit_probe(states[:, :3], ytr, c=1.0)
+
+
+@pytest.mark.parametrize(
+    "kw,msg",
+    [
+        ({"head_probe": -1.0}, "head_probe must be a C > 0"),
+        ({"head_probe": 10.0, "method": "local"}, "local model's level heads"),
+    ],
+)
+def test_bad_head_probe_config(kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        ModelConfig(**kw)
