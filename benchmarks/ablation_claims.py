@@ -26,10 +26,17 @@ def ablation_claims(profile: str = "cpu") -> list[Claim]:
     spp = {"batch_size": 16, "lr": p.spp_lr, "head_lr": p.head_lr}
     cls = {"batch_size": 16, "lr": p.cls_lr, "head_lr": p.head_lr}
 
-    def row(method, prefix, base, recipe="htclib", **change):
+    def row(method, prefix, base, recipe="htclib", probe=None, **change):
         pinned = {**base, **change}
         tag = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in change.items())
-        return Row(method, prefix=prefix, recipe=recipe, train=tuple(pinned.items()), tag=tag)
+        return Row(
+            method,
+            prefix=prefix,
+            recipe=recipe,
+            head_probe=probe,
+            train=tuple(pinned.items()),
+            tag=tag,
+        )
 
     out = [
         Claim(
@@ -61,6 +68,11 @@ def ablation_claims(profile: str = "cpu") -> list[Claim]:
             "SPP P=10 at batch 8, prefix lr 2e-2 vs CLS-tuning at batch 8 (the same batch)",
             row("spp", "10", spp, batch_size=8, lr=2e-2),
             row("cls", "-", cls, batch_size=8),
+        ),
+        Claim(
+            "SPP P=10 at batch 8: the head fitted to the start first (LP-FT, C 100) vs not",
+            row("spp", "10", spp, probe=100.0, batch_size=8),
+            row("spp", "10", spp, batch_size=8),
         ),
     ]
     nodrop = "htclib-nodrop"  # the recipe before the encoder's dropout: its own baseline

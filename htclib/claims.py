@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .records import load_predictions
-from .results import load_records, method_label, prefix_init, recipe_name
+from .results import head_probe, load_records, method_label, prefix_init, recipe_name
 from .stats import compare
 
 
@@ -30,6 +30,7 @@ class Row:
     cl_lr: float | None = None
     recipe: str = "htclib"
     init: str = "random"  # the prefix's start (PrefixConfig.init)
+    head_probe: float | None = None  # the head fitted first (LP-FT) with this C; None: not
     # training settings the runs must have, e.g. (("batch_size", 8),): ablations read beside
     # a profile's records differ from its rows only there (empty: whatever the folder has)
     train: tuple[tuple[str, float], ...] = ()
@@ -50,6 +51,8 @@ class Row:
             return False  # training-size curve runs are not the main rows
         if prefix_init(r) != self.init:
             return False  # a token-initialised prefix is its own row
+        if head_probe(r) != self.head_probe:
+            return False  # so is a run whose head was fitted first
         return r["method"] not in ("cls", "spp", "local") or recipe_name(r) == self.recipe
 
     def label(self) -> str:
@@ -58,6 +61,8 @@ class Row:
             parts.append(f"CL lr {self.cl_lr:g}")
         if self.recipe != "htclib":
             parts.append(self.recipe)
+        if self.head_probe is not None:
+            parts.append(f"probe head C {self.head_probe:g}")
         return " ".join(p for p in parts + [self.tag] if p and p != "-")
 
 

@@ -142,8 +142,19 @@ def recipe_name(record: dict) -> str:
 
 def recipe_label(record: dict) -> str:
     """:func:`recipe_name` as every table and plot names the row: ``+tokinit`` marks a prefix
-    started from tokens (its own row too)."""
-    return recipe_name(record) + ("+tokinit" if prefix_init(record) == "tokens" else "")
+    started from tokens, ``+probeC`` a head fitted to the model's start (LP-FT): their own
+    rows too."""
+    probe = head_probe(record)
+    return (
+        recipe_name(record)
+        + ("+tokinit" if prefix_init(record) == "tokens" else "")
+        + (f"+probe{probe:g}" if probe is not None else "")
+    )
+
+
+def head_probe(record: dict) -> float | None:
+    """The C of the head's probe fit before training (``ModelConfig.head_probe``), or None."""
+    return record.get("config", {}).get("model", {}).get("head_probe")
 
 
 def to_frame(records: list[dict]) -> pd.DataFrame:

@@ -202,6 +202,11 @@ def test_token_initialised_prefix_is_its_own_row():
     assert Row("spp", prefix="30").matches(plain) and not Row("spp", prefix="30").matches(tok)
     assert Row("spp", prefix="30", init="tokens").matches(tok)
     assert list(to_frame([plain, tok]).recipe) == ["htclib", "htclib+tokinit"]
+    probed = rec("random")
+    probed["config"]["model"]["head_probe"] = 100.0  # a head fitted first (LP-FT): its own row
+    assert not Row("spp", prefix="30").matches(probed)
+    assert Row("spp", prefix="30", head_probe=100.0).matches(probed)
+    assert to_frame([probed]).recipe.iloc[0] == "htclib+probe100"
 
 
 def test_f1_vs_prefix_length_plots_the_sweep_rows_only():
