@@ -366,7 +366,19 @@ def curve_runs(p: Profile, dataset: str) -> list[RunConfig]:
     out = []
     for data in curve_data(p, dataset):
         pct = f"{round(100 * data.train_fraction)}pct"
-        out += [replace(b, name=_tagged(b.name, pct), data=data) for b in bases]
+        # Every size gets the whole split's steps per epoch (TrainConfig.epoch_repeats): with
+        # a tenth of the steps, the 40-epoch cap and the lr schedule tied to it stopped the
+        # 10% SPP run long before it converged (dev 11% after 10 epochs of 4 steps).
+        repeats = round(1 / data.train_fraction)
+        out += [
+            replace(
+                b,
+                name=_tagged(b.name, pct),
+                data=data,
+                train=replace(b.train, epoch_repeats=repeats),
+            )
+            for b in bases
+        ]
     return out
 
 

@@ -39,6 +39,11 @@ class TrainConfig:
         ``"best_path_micro_f1"`` (single-path data) and ``"auto"`` (best path on single-path
         data, threshold otherwise).
     max_steps: stop after this many optimiser steps (tests, widgets); None = no limit.
+    epoch_repeats: passes over the training split per epoch (each pass in its own shuffled
+        order, all passes drawn as one permutation of the repeated split). The training-size
+        curve sets round(1 / fraction), so that a run on 10% of the texts has the whole split's
+        steps per epoch: the same step budget (``max_epochs``), early-stopping patience and dev
+        scoring cadence as a run on all of them, instead of a tenth of the steps.
     """
 
     lr: float = 1e-2
@@ -60,6 +65,7 @@ class TrainConfig:
     threshold: float = 0.5
     early_stop_on: str = "headline"
     max_steps: int | None = None
+    epoch_repeats: int = 1
     device: str | None = None
 
     def __post_init__(self):
@@ -69,7 +75,14 @@ class TrainConfig:
                 raise ValueError(
                     f"{name} must be > 0{' or None (= lr)' if name == 'head_lr' else ''}, got {v!r}"
                 )
-        for name in ("batch_size", "eval_batch_size", "max_epochs", "grad_accum", "max_length"):
+        for name in (
+            "batch_size",
+            "eval_batch_size",
+            "max_epochs",
+            "grad_accum",
+            "max_length",
+            "epoch_repeats",
+        ):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -295,7 +308,8 @@ def fit(
     optimizer = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
     lengths = np.asarray(train_ds["length"])
     rows = token_rows(train_ds)
-    steps_per_epoch = -(-len(lengths) // (cfg.batch_size * acc.num_processes * cfg.grad_accum))
+    n_epoch = len(lengths) * cfg.epoch_repeats  # texts an epoch passes over
+    steps_per_epoch = -(-n_epoch // (cfg.batch_size * acc.num_processes * cfg.grad_accum))
     total = (
         steps_per_epoch * cfg.max_epochs
         if cfg.max_steps is None
@@ -335,16 +349,15 @@ def fit(
     while epoch < cfg.max_epochs:
         epoch += 1
         model.train()
-        batches = shard_batches(
-            make_batches(
-                lengths,
-                cfg.batch_size * acc.num_processes,
-                seed=cfg.seed * 1000 + epoch,
-                bucketing=cfg.bucketing,
-            ),
-            acc.process_index,
-            acc.num_processes,
+        batches = make_batches(
+            np.tile(lengths, cfg.epoch_repeats),
+            cfg.batch_size * acc.num_processes,
+            seed=cfg.seed * 1000 + epoch,
+            bucketing=cfg.bucketing,
         )
+        if cfg.epoch_repeats > 1:  # positions in the repeated split -> rows of the split
+            batches = [b % len(lengths) for b in batches]
+        batches = shard_batches(batches, acc.process_index, acc.num_processes)
         t0, seen, loss_sum = time.perf_counter(), 0, 0.0
         bar = tqdm(
             batches,

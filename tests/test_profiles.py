@@ -39,6 +39,16 @@ def test_cpu_profile_choices():
     )
 
 
+def test_training_size_curve_runs_get_the_whole_splits_steps_per_epoch():
+    cpu = P.get_profile("cpu")
+    curve = P.curve_runs(cpu, "wos")
+    assert curve and {c.data.train_fraction for c in curve} == {0.1, 0.25, 0.5}
+    for c in curve:
+        assert c.train.epoch_repeats == round(1 / c.data.train_fraction)
+    full = {c.name for c in P.cls_runs(cpu, "wos")}
+    assert all(c.train.epoch_repeats == 1 for c in P.cls_runs(cpu, "wos")) and full
+
+
 def test_keys_ignore_fields_at_their_default():
     from dataclasses import asdict
 

@@ -97,6 +97,31 @@ def test_same_seed_same_metrics(toy_tok):
     assert [r["train_loss"] for r in a.history] == [r["train_loss"] for r in b.history]
 
 
+def test_epoch_repeats_pass_over_the_split_that_many_times(toy_tok):
+    """A training-size curve run on a fraction f of the texts repeats it 1/f times an epoch:
+    as many steps as the whole split, every text `repeats` times."""
+    from htclib import train as T
+
+    seen = []
+    real = T.collate
+
+    def spy(rows, idx, pad_id, *a, **kw):
+        seen.append(np.asarray(idx))
+        return real(rows, idx, pad_id, *a, **kw)
+
+    T.collate = spy
+    try:
+        _, res = train_once(toy_tok, epochs=1, epoch_repeats=3, batch_size=32)
+    finally:
+        T.collate = real
+    h, tr, *_ = toy_problem(toy_tok)
+    train_rows = np.concatenate(seen[: -(-3 * len(tr) // 32)])  # the training batches
+    assert len(train_rows) == 3 * len(tr)
+    assert np.array_equal(np.bincount(train_rows, minlength=len(tr)), np.full(len(tr), 3))
+    with pytest.raises(ValueError, match="epoch_repeats"):
+        TrainConfig(epoch_repeats=0)
+
+
 def test_history_and_checkpoint_written(toy_tok, tmp_path):
     _, res = train_once(toy_tok, epochs=2, out_dir=tmp_path)
     assert (tmp_path / "history.json").exists() and (
