@@ -19,7 +19,7 @@ from pathlib import Path
 
 from htclib.prefix import PrefixConfig
 from htclib.recipes import RECIPES
-from htclib.results import load_records, method_label, prefix_init, recipe_name
+from htclib.results import head_probe, load_records, method_label, prefix_init, recipe_name
 from htclib.train import TrainConfig
 
 
@@ -35,8 +35,8 @@ def _label(r: dict) -> str:
             name += f" init N(0, {std:g})"
     if cfg.get("contrastive"):
         name += f" (CL lr {cfg['contrastive'].get('lr')})"
-    if cfg.get("model", {}).get("head_probe") is not None:
-        name += f" probe head C {cfg['model']['head_probe']:g}"
+    if head_probe(r) is not None:
+        name += f" probe head C {head_probe(r):g}"
     train = cfg.get("train", {})
     if r["method"] != "cls" and recipe.startswith("htclib"):
         # learning rates other than the recipe's (benchmarks/ablation_train.py)
@@ -54,7 +54,7 @@ def speed_key(r: dict) -> tuple:
     cost; the batch size does, the frozen encoder's dropout (masks drawn every layer), and a
     local model's transfer variant: transform adds its MLP; a head probe adds its fit once)."""
     cfg = r.get("config", {})
-    probe = cfg.get("model", {}).get("head_probe")
+    probe = head_probe(r)
     return (
         r["method"],
         str(r.get("prefix_length")),

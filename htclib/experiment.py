@@ -315,14 +315,12 @@ def _prefix_label(cfg: RunConfig) -> str:
     return str(cfg.model.prefix.length)
 
 
-def _has_checkpoint(folder) -> bool:
-    return folder is not None and (Path(folder) / "checkpoint" / "MANIFEST.json").exists()
-
-
 def _probe_head(model, train_ds, y_train, cfg, pad_id) -> dict:
     """LP-FT's first step: the head fitted to the states of the model at its start (prefix or
     encoder as initialised, eval mode). Its seconds count toward the run's time: a time to
-    accuracy that left them out would flatter the lever."""
+    accuracy that left them out would flatter the lever. A resumed run fits it again (the
+    same fit: the start is seeded) so that its record keeps those seconds; the checkpoint's
+    head then replaces it."""
     from .train import head_states
 
     t0 = time.perf_counter()
@@ -359,7 +357,7 @@ def _fit_global(cfg, ds, encoder, tok, splits, ys, folder, resume, progress, mul
             diag_ds=splits["dev"],
             diag_labels=[p[0][0] for p in ds.dev.paths],
         )
-    if cfg.model.head_probe is not None and not (resume and _has_checkpoint(folder)):
+    if cfg.model.head_probe is not None:
         info.update(_probe_head(model, splits["train"], ys["train"], cfg, tok.pad_token_id))
     res = fit(
         model,

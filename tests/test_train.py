@@ -243,3 +243,39 @@ def test_head_probe_fits_the_models_start_and_reads_states_in_dataset_order(toy_
 def test_bad_head_probe_config(kw, msg):
     with pytest.raises(ValueError, match=msg):
         ModelConfig(**kw)
+
+
+def test_a_probed_run_starts_from_the_fitted_head_and_records_its_seconds(tmp_path, monkeypatch):
+    """``head_probe``: the head that training starts from is the probe's fit to the model's
+    start, not the prior-only head, and the record keeps the probe's seconds (time to accuracy
+    counts them)."""
+    from htclib import experiment
+    from htclib import train as T
+    from htclib.configs import DataConfig
+    from htclib.experiment import RunConfig
+    from tests.conftest import tiny_workspace
+
+    work = tiny_workspace(tmp_path)
+
+    def cfg(probe):
+        return RunConfig(
+            f"toy/probe{probe}",
+            DataConfig("toy", path=str(work / "data")),
+            ModelConfig("spp", str(work / "enc"), PrefixConfig(length=4), head_probe=probe),
+            TrainConfig(max_epochs=1, batch_size=16, max_length=24),
+        )
+
+    starts = []
+    real_fit = T.fit
+
+    def fit(model, *a, **k):
+        starts.append(model.head.linear.weight.detach().clone())
+        return real_fit(model, *a, **k)
+
+    monkeypatch.setattr(T, "fit", fit)
+    plain = experiment.run(cfg(None), tmp_path / "out", progress=False)
+    probed = experiment.run(cfg(100.0), tmp_path / "out", progress=False)
+    assert "head_probe_seconds" not in plain and probed["head_probe_seconds"] > 0
+    # the same seed builds the same start; only the probe moved the head before training
+    assert not torch.allclose(starts[0], starts[1])
+    assert probed["head_probe_objective"] > 0
