@@ -39,8 +39,9 @@ class TrainConfig:
         ``"best_path_micro_f1"`` (single-path data) and ``"auto"`` (best path on single-path
         data, threshold otherwise).
     max_steps: stop after this many optimiser steps (tests, widgets); None = no limit.
-    epoch_repeats: passes over the training split per epoch (each pass in its own shuffled
-        order, all passes drawn as one permutation of the repeated split). The training-size
+    epoch_repeats: passes over the training split per epoch, drawn as one shuffle of the split
+        repeated that many times (every text ``epoch_repeats`` times an epoch; the passes
+        interleave, and a batch may hold a text twice). The training-size
         curve sets round(1 / fraction), so that a run on 10% of the texts has the whole split's
         steps per epoch: the same step budget (``max_epochs``), early-stopping patience and dev
         scoring cadence as a run on all of them, instead of a tenth of the steps.
