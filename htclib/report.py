@@ -79,7 +79,8 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
             f"Runs of `python -m htclib.grid --profile {profile}` with a record here, and the wall "
             "seconds they took (training with dev scoring, and test; a run resumed across "
             "sessions counts all its epochs; runs trained side by side shared the machine). "
-            "Baselines not counted.",
+            "Baselines not counted. Seconds left: each unfinished run at the mean of its row's "
+            "finished seeds, else of its method's finished runs on the data set (a guide only).",
             "",
             _markdown(progress),
             "",
@@ -95,7 +96,8 @@ def _seconds(r: dict) -> float:
 
 
 def grid_progress(results_dir: str | os.PathLike, profile: str):
-    """Per data set: the profile's neural runs finished / planned, and their wall seconds."""
+    """Per data set: the profile's neural runs finished / planned, their wall seconds, and an
+    estimate of the seconds the unfinished ones still need (:func:`_estimate_left`)."""
     import pandas as pd
 
     from .profiles import PROFILES, grid_plan
@@ -108,6 +110,7 @@ def grid_progress(results_dir: str | os.PathLike, profile: str):
     for ds in dict.fromkeys(c.data.name for c in configs):
         mine = [c for c in configs if c.data.name == ds]
         fin = [done[c.key()] for c in mine if c.key() in done]
+        left, unknown = _estimate_left([c for c in mine if c.key() not in done], fin)
         rows.append(
             {
                 "dataset": ds,
@@ -115,9 +118,37 @@ def grid_progress(results_dir: str | os.PathLike, profile: str):
                 "planned": len(mine),
                 "wall seconds (finished)": round(sum(_seconds(r) for r in fin)),
                 "stopped at the epoch cap": sum(r.get("stopped") == "max_epochs" for r in fin),
+                "seconds left (estimate)": round(left),
+                "runs left with no estimate": unknown,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _row_name(name: str) -> str:
+    """A run's row: its name without the seed (``wos/spp-P30/s2`` -> ``wos/spp-P30``)."""
+    head, _, tail = name.rpartition("/")
+    return head if tail.startswith("s") and tail[1:].isdigit() else name
+
+
+def _estimate_left(todo: list, finished: list[dict]) -> tuple[float, int]:
+    """Seconds the unfinished runs may take, at the pace of the finished ones: each run at the
+    mean of its row's finished seeds, else of the finished runs of its method on the data set.
+    A run with neither counts as unknown. Only a guide: the finished runs shared the machine
+    with other workers, and a run's epochs to its early stop vary with the seed."""
+    by_row: dict[str, list[float]] = {}
+    by_method: dict[str, list[float]] = {}
+    for r in finished:
+        by_row.setdefault(_row_name(r["name"]), []).append(_seconds(r))
+        by_method.setdefault(r["method"], []).append(_seconds(r))
+    left, unknown = 0.0, 0
+    for c in todo:
+        pace = by_row.get(_row_name(c.name)) or by_method.get(c.model.method)
+        if pace:
+            left += sum(pace) / len(pace)
+        else:
+            unknown += 1
+    return left, unknown
 
 
 def main(argv=None) -> int:

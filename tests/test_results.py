@@ -77,3 +77,32 @@ def test_best_per_method_keeps_cl_apart():
     recs.append(_rec("spp", 0.9, prefix="40", dev=0.1))
     best = {method_label(r): r["prefix_length"] for r in best_per_method(recs, "wos")}
     assert best["spp"] == "30"
+
+
+def test_seconds_left_estimate_uses_the_rows_seeds_then_the_method():
+    from types import SimpleNamespace
+
+    from htclib.report import _estimate_left, _row_name
+
+    def todo(name, method):
+        return SimpleNamespace(name=name, model=SimpleNamespace(method=method))
+
+    finished = [
+        {"name": "wos/spp-P30/s0", "method": "spp", "train_seconds": 100.0},
+        {"name": "wos/spp-P30/s1", "method": "spp", "train_seconds": 300.0},
+        {"name": "wos/spp-P10/s0", "method": "spp", "wall_seconds": 50.0, "train_seconds": 40.0},
+    ]
+    assert _row_name("wos/spp-P30/s2") == "wos/spp-P30"
+    assert _row_name("wos/cls-10pct/s12") == "wos/cls-10pct"
+    # its own row's seeds (mean 200); a row with no finished seed: the method's mean (150);
+    # a method with no finished run: unknown
+    left, unknown = _estimate_left(
+        [
+            todo("wos/spp-P30/s2", "spp"),
+            todo("wos/spp-P30-tokinit/s0", "spp"),
+            todo("wos/local-copy-10-20/s0", "local"),
+        ],
+        finished,
+    )
+    assert left == 200.0 + (100.0 + 300.0 + 50.0) / 3
+    assert unknown == 1
