@@ -17,7 +17,7 @@ import pandas as pd
 
 from .records import load_predictions
 from .results import head_probe, load_records, method_label, prefix_init, recipe_name
-from .stats import compare
+from .stats import compare, verdict
 
 
 @dataclass(frozen=True)
@@ -137,9 +137,9 @@ def _preds(records: list[tuple[Path, dict]], row: Row, dataset: str):
 
 CLAIM_COLUMNS = [
     "claim", "dataset", "A", "B", "metric", "A - B", "95% CI", "p", "seeds A/B", "test texts",
-    "verdict",
+    "verdict", "p (BH)", "at 5% FDR",
 ]  # fmt: skip
-NUMERIC_COLUMNS = ["ci_low", "ci_high", "p_value"]  # for claims.csv and the forest plot
+NUMERIC_COLUMNS = ["ci_low", "ci_high", "p_value", "p_bh"]  # for claims.csv and the forest plot
 
 
 def claims_table(
@@ -202,6 +202,31 @@ def claims_table(
     out = pd.DataFrame(rows, columns=CLAIM_COLUMNS + NUMERIC_COLUMNS)
     if "test texts" in out:
         out["test texts"] = out["test texts"].astype("Int64")
+    return with_fdr(out)
+
+
+def with_fdr(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with Benjamini-Hochberg adjusted p over every tested row, and the verdict
+    those give at a 5% false discovery rate.
+
+    Why: a table of ~30 tests at p < 0.05 each expects one or two "holds"/"reversed" by chance
+    alone when nothing differs, so a lone per-row verdict overstates what the runs resolve.
+    BH (``scipy.stats.false_discovery_control``) keeps the expected share of false verdicts
+    among the resolved rows at 5%; the family is the rows of this one table (say so where a
+    subset is shown)."""
+    from scipy.stats import false_discovery_control
+
+    out = table.copy()
+    tested = out["p_value"].notna()
+    out["p (BH)"] = ""
+    out["at 5% FDR"] = ""
+    if tested.any():
+        adj = false_discovery_control(out.loc[tested, "p_value"].astype(float).to_numpy())
+        out.loc[tested, "p (BH)"] = [format_p(a) for a in adj]
+        out.loc[tested, "at 5% FDR"] = [
+            verdict(d, a) for d, a in zip(out.loc[tested, "A - B"], adj, strict=True)
+        ]
+        out.loc[tested, "p_bh"] = adj
     return out
 
 
@@ -230,22 +255,28 @@ def verdicts_markdown(
     """What the current records say about the claims whose text contains one of ``topics``
     (every claim when None): one line per claim, data set and metric, drawn from the records
     (no typed numbers)."""
-    claims = [c for c in claims_for(profile) if topics is None or any(t in c.text for t in topics)]
-    t = claims_table(results_dir, claims, n_resamples=1000)
+    # the whole profile's table, then the topics' rows: the false-discovery control counts
+    # every claim of the table (as results.md does), and the same resamples give the same p
+    t = claims_table(results_dir, claims_for(profile))
+    if topics is not None:
+        t = t[[any(k in c for k in topics) for c in t.claim]]
     if t.empty:
         return f"*No runs for these claims in `{results_dir}` yet (profile `{profile}`).*"
     lines = [
         f"**What the current `{profile}` records say** (headline; 95% CI: bootstrap over "
         "texts for Mi-F1, over labels for Ma-F1; p: paired randomisation test, behind the "
-        "verdict):",
+        "verdict; BH: Benjamini-Hochberg adjusted over every claim of `results.md`, behind "
+        "the verdict at a 5% false discovery rate):",
         "",
     ]
     for r in t.to_dict("records"):
-        if not r.get("metric"):
+        if not r.get("metric"):  # one side has no run yet
             lines.append(f"- {r['claim']} on {r['dataset']}: {r['verdict']}")
             continue
+        fdr = "" if r["at 5% FDR"] == r["verdict"] else f"; at 5% FDR: {r['at 5% FDR']}"
         lines.append(
             f"- {r['claim']} on {r['dataset']}, {r['metric']}: A − B = {r['A - B']:+.2f} "
-            f"{r['95% CI']}, p {r['p']} → **{r['verdict']}** (seeds {r['seeds A/B']}, {r['test texts']} test texts)"
+            f"{r['95% CI']}, p {r['p']} (BH {r['p (BH)']}) → **{r['verdict']}**{fdr} "
+            f"(seeds {r['seeds A/B']}, {r['test texts']} test texts)"
         )
     return "\n".join(lines)

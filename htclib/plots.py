@@ -378,22 +378,30 @@ def claims_forest(claims: pd.DataFrame, profile: str) -> plt.Figure:
         diff = d["A - B"].astype(float).to_numpy()
         low, high = d.ci_low.astype(float).to_numpy(), d.ci_high.astype(float).to_numpy()
         colours = [VERDICT_COLOURS.get(v, "#7f7f7f") for v in d.verdict]
-        for yi, x, lo, hi, c in zip(y, diff, low, high, colours, strict=True):
+        # a verdict the table's false-discovery control keeps: filled dot; one it does not
+        # (p < 0.05 on its own, not once ~30 tests are counted): hollow
+        fdr = d["at 5% FDR"] if "at 5% FDR" in d else d.verdict
+        kept = [v == f for v, f in zip(d.verdict, fdr, strict=True)]
+        for yi, x, lo, hi, c, k in zip(y, diff, low, high, colours, kept, strict=True):
             ax.plot([lo, hi], [yi, yi], color=c, lw=2.2, solid_capstyle="butt")
-            ax.plot(x, yi, "o", color=c, ms=6)
+            ax.plot(x, yi, "o", color=c, ms=6, mfc=c if k else "white", mew=1.6)
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks(y)
         ax.set_yticklabels(
             [_wrap(f"{c} ({m})", 58) for c, m in zip(d.claim, d.metric, strict=True)], fontsize=8
         )
         ax.set_ylim(-0.6, len(d) - 0.4)
-        for yi, p, s in zip(y, d.p_value.astype(float), d["seeds A/B"], strict=True):
-            ax.annotate(f"p {format_p(p)}, seeds {s}", (1.01, yi), xycoords=("axes fraction", "data"),
-                        va="center", fontsize=7.5)  # fmt: skip
+        bh = d.p_bh.astype(float) if "p_bh" in d else d.p_value.astype(float)
+        for yi, p, b, s in zip(y, d.p_value.astype(float), bh, d["seeds A/B"], strict=True):
+            ax.annotate(f"p {format_p(p)} (BH {format_p(b)}), seeds {s}", (1.01, yi),
+                        xycoords=("axes fraction", "data"), va="center", fontsize=7.5)  # fmt: skip
         missing = (claims.dataset == ds).sum() - len(d)
         note = f"  ({missing} claim(s) with no run yet)" if missing else ""
         ax.set_title(f"{ds}: A − B, 95% interval{note}", fontsize=10)
-    xlabel = "A − B, headline F1 points (green: holds, red: reversed, grey: not resolved)"
+    xlabel = (
+        "A − B, headline F1 points (green: holds, red: reversed, grey: not resolved;\n"
+        "hollow: p < 0.05 alone, not at a 5% false discovery rate over the table)"
+    )
     untested = [d for d in dict.fromkeys(claims.dataset) if d not in datasets]
     if untested:  # a data set whose claims all lack a side: say so rather than drop it
         xlabel += "\nno claim with runs on both sides yet: " + ", ".join(untested)

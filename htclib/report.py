@@ -56,7 +56,11 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
             "(scipy.stats.bootstrap, 2,000 resamples) of what each F1 averages: Mi-F1 over test "
             "texts (paired), Ma-F1 over labels (the labels' paired F1 differences). Resampling "
             "texts biases Ma-F1 toward 0 on a small split (a label seen once is absent from a "
-            "third of the resamples and then counts 0 for both models).",
+            "third of the resamples and then counts 0 for both models). p (BH) and at 5% FDR: "
+            "the p-values adjusted by Benjamini-Hochberg over every tested row of this table "
+            "(scipy.stats.false_discovery_control) and the verdict they give; with ~30 tests at "
+            "p < 0.05, one or two per-row verdicts are expected by chance alone when nothing "
+            "differs, so a verdict that holds only per row is weak evidence.",
             "",
             _markdown(claims[CLAIM_COLUMNS].astype(object).fillna("")),
             "",

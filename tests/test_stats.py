@@ -159,7 +159,25 @@ def test_claims_table_from_records(tmp_path):
     led = claims_table(tmp_path, claims[2:] + claims[:1], n_resamples=200)
     assert led.claim.iloc[0] == "SPP vs probe" and list(led.columns) == list(t.columns)
     shown = [c for c in t.columns if c not in NUMERIC_COLUMNS]  # the md's columns
-    assert shown[-1] == "verdict" and shown[5] == "A - B"
+    assert shown[-3:] == ["verdict", "p (BH)", "at 5% FDR"] and shown[5] == "A - B"
+
+
+def test_fdr_counts_every_tested_row_and_can_undo_a_per_row_verdict():
+    import pandas as pd
+
+    from htclib.claims import CLAIM_COLUMNS, NUMERIC_COLUMNS, with_fdr
+
+    # four tested rows, one per-row "holds" at p 0.04 among nulls, and a row with no run
+    rows = [
+        {"claim": "c", "metric": "Mi-F1", "A - B": d, "p_value": p, "verdict": stats.verdict(d, p)}
+        for d, p in [(2.0, 0.04), (-0.5, 0.6), (0.3, 0.8), (5.0, 0.001)]
+    ] + [{"claim": "d", "metric": "", "verdict": "no run yet of x"}]
+    t = with_fdr(pd.DataFrame(rows, columns=CLAIM_COLUMNS + NUMERIC_COLUMNS))
+    # BH: sorted p 0.001, 0.04, 0.6, 0.8 -> 0.004, 0.08, 0.8, 0.8 over the 4 tested rows
+    assert np.allclose(t.p_bh[:4], [0.08, 0.8, 0.8, 0.004])
+    assert t.verdict[0] == stats.HOLDS and t["at 5% FDR"][0] == stats.UNRESOLVED
+    assert t["at 5% FDR"][3] == stats.HOLDS and t["p (BH)"][3] == "0.004"
+    assert t["at 5% FDR"][4] == "" and np.isnan(t.p_bh[4])  # untested rows stay out
 
 
 def test_results_md_holds_claims_with_and_without_both_sides(tmp_path):
@@ -309,7 +327,18 @@ def test_claims_csv_and_forest_plot(tmp_path):
     assert any(tuple(ln.get_xdata()) == (0, 0) for ln in ax.lines)
     # p as the table writes it: the test's floor reads "< 0.001", never a rounded "0.001"
     shown = {t.get_text().split(",")[0] for t in ax.texts if t.get_text().startswith("p ")}
-    assert shown == {f"p {format_p(v)}" for v in tested.p_value}
+    assert shown == {
+        f"p {format_p(v)} (BH {format_p(b)})"
+        for v, b in zip(tested.p_value, tested.p_bh, strict=True)
+    }
+    # both verdicts survive the false-discovery control here: filled dots, none hollow
+    dots = [ln for ln in ax.lines if ln.get_marker() == "o"]
+    assert len(dots) == 2 and all(ln.get_markerfacecolor() != "white" for ln in dots)
+    weak = claims.assign(**{"at 5% FDR": stats.UNRESOLVED})  # p < 0.05 per row only
+    hollow = [
+        ln for ln in plots.claims_forest(weak, "test").axes[0].lines if ln.get_marker() == "o"
+    ]
+    assert all(ln.get_markerfacecolor() == "white" for ln in hollow)
     assert "no run yet" in ax.get_title()  # the SPP-vs-probe style rows without a side
     assert "both sides" not in ax.get_xlabel()  # every data set here has a tested claim
     # a data set whose claims all lack a side is named, not silently dropped
@@ -400,3 +429,17 @@ def test_cpu_claims_cover_the_papers_local_ordering_end_to_end():
     assert local["local copy > transform (10/20)"] == ("copy", "transform")
     assert local["local transform > non (10/20)"] == ("transform", "non")
     assert local["local copy > non (10/20)"] == ("copy", "non")
+
+
+def test_verdicts_markdown_shows_a_topics_rows_adjusted_over_the_whole_table(tmp_path):
+    from htclib.claims import claims_for, claims_table, verdicts_markdown
+
+    gold, good, bad = _data()
+    for s in range(2):
+        _record(tmp_path, "spp", "30", s, gold, good, f"spp{s}")
+        _record(tmp_path, "cls", "-", s, gold, bad, f"cls{s}")
+    text = verdicts_markdown(tmp_path, "no-such-profile", ["CLS-tuning"])
+    full = claims_table(tmp_path, claims_for("no-such-profile"))
+    row = full[(full.claim.str.contains("CLS-tuning")) & (full.metric == "Mi-F1")].iloc[0]
+    assert f"p {row['p']} (BH {row['p (BH)']}) → **holds**" in text
+    assert "linear probe" not in text  # another topic's rows stay out
