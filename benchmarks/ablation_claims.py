@@ -69,10 +69,13 @@ def ablation_claims(profile: str = "cpu") -> list[Claim]:
             row("spp", "10", spp, batch_size=8, lr=2e-2),
             row("cls", "-", cls, batch_size=8),
         ),
-        Claim(
-            "SPP P=10 at batch 8: the head fitted to the start first (LP-FT, C 100) vs not",
-            row("spp", "10", spp, probe=100.0, batch_size=8),
-            row("spp", "10", spp, batch_size=8),
+        *(
+            Claim(
+                f"SPP P=10 at batch 8: the head fitted to the start first (LP-FT, C {c:g}) vs not",
+                row("spp", "10", spp, probe=c, batch_size=8),
+                row("spp", "10", spp, batch_size=8),
+            )
+            for c in (100.0, 10.0)
         ),
     ]
     nodrop = "htclib-nodrop"  # the recipe before the encoder's dropout: its own baseline
