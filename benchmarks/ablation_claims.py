@@ -6,7 +6,7 @@ interval, seeds pooled). Writes ``results/ablations/claims.md``.
     .venv/bin/python -m benchmarks.ablation_claims
 
 The rows pin the training settings an ablation changes (batch size, the prefix's or the
-head's lr) on both sides, so an ablation run never pools with the profile's row it is
+head's lr, the epoch cap) on both sides, so an ablation run never pools with the profile's row it is
 compared with.
 """
 
@@ -23,8 +23,8 @@ from htclib.results import _markdown
 
 def ablation_claims(profile: str = "cpu") -> list[Claim]:
     p = profiles.get_profile(profile)
-    spp = {"batch_size": 16, "lr": p.spp_lr, "head_lr": p.head_lr}
-    cls = {"batch_size": 16, "lr": p.cls_lr, "head_lr": p.head_lr}
+    spp = {"batch_size": 16, "lr": p.spp_lr, "head_lr": p.head_lr, "max_epochs": p.max_epochs}
+    cls = {"batch_size": 16, "lr": p.cls_lr, "head_lr": p.head_lr, "max_epochs": p.max_epochs}
 
     def row(method, prefix, base, recipe="htclib", probe=None, **change):
         pinned = {**base, **change}
@@ -68,6 +68,17 @@ def ablation_claims(profile: str = "cpu") -> list[Claim]:
             "SPP P=10 at batch 8, prefix lr 2e-2 vs CLS-tuning at batch 8 (the same batch)",
             row("spp", "10", spp, batch_size=8, lr=2e-2),
             row("cls", "-", cls, batch_size=8),
+        ),
+        *(
+            Claim(
+                f"{name} at batch 8: the lr schedule over 12 epochs (cap 12) vs the profile's 40",
+                row(m, prefix, base, batch_size=8, max_epochs=12),
+                row(m, prefix, base, batch_size=8),
+            )
+            for name, m, prefix, base in (
+                ("SPP P=10", "spp", "10", spp),
+                ("CLS-tuning", "cls", "-", cls),
+            )
         ),
         *(
             Claim(

@@ -12,7 +12,9 @@ P=30 seeds 0 and 1: ``results/ablations/README.md``). ``--method cls`` changes t
 CLS-tuning run instead (is a lever that helps ours ours alone?). ``--head-probe C`` fits the
 head to the model's start before training (LP-FT; C of the logistic regression), so the first
 epochs train the prefix against a head that already predicts instead of one that predicts
-nothing above 0.5.
+nothing above 0.5. ``--max-epochs N`` shortens the learning-rate schedule (it decays linearly
+to 0 at the cap: the profile's 40 epochs leave the first 10 near the peak lr) and caps the run
+there: does annealing sooner reach the target in fewer epochs, for ours and for CLS-tuning?
 
     .venv/bin/python -m benchmarks.ablation_train --head-lr 0.01 --seed 1
 
@@ -39,18 +41,22 @@ def config(
     method: str = "spp",
     no_encoder_dropout: bool = False,
     head_probe: float | None = None,
+    max_epochs: int | None = None,
 ):
     if (
         lr is None
         and head_lr is None
         and batch_size is None
         and head_probe is None
+        and max_epochs is None
         and not no_encoder_dropout
     ):
         raise ValueError(
-            "give --lr, --head-lr, --batch-size, --head-probe or --no-encoder-dropout"
-            " (without one this is the profile's own run)"
+            "give --lr, --head-lr, --batch-size, --head-probe, --max-epochs or"
+            " --no-encoder-dropout (without one this is the profile's own run)"
         )
+    if max_epochs is not None and max_epochs < 1:
+        raise ValueError(f"--max-epochs must be >= 1, got {max_epochs}")
     if method not in ("spp", "cls"):
         raise ValueError(f"method must be 'spp' or 'cls', got {method!r}")
     if no_encoder_dropout and method == "cls":
@@ -75,6 +81,8 @@ def config(
         train, tag = replace(train, head_lr=head_lr), tag + f"-headlr{head_lr:g}"
     if batch_size is not None:
         train, tag = replace(train, batch_size=batch_size), tag + f"-bs{batch_size}"
+    if max_epochs is not None:
+        train, tag = replace(train, max_epochs=max_epochs), tag + f"-ep{max_epochs}"
     model = base.model
     if head_probe is not None:
         model, tag = replace(model, head_probe=head_probe), tag + f"-probe{head_probe:g}"
@@ -102,6 +110,12 @@ def main(argv=None) -> int:
         default=None,
         help="fit the head to the model's start first (LP-FT), logistic regression with this C",
     )
+    ap.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="the cap, where the linear lr schedule reaches 0 (profile: 40)",
+    )
     ap.add_argument("--method", default="spp", choices=["spp", "cls"])
     ap.add_argument("--length", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
@@ -118,6 +132,7 @@ def main(argv=None) -> int:
         args.method,
         args.no_encoder_dropout,
         args.head_probe,
+        args.max_epochs,
     )
     return run_ablation(cfg, args.out)
 

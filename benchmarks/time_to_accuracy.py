@@ -46,6 +46,8 @@ def _label(r: dict) -> str:
             name += f" head lr {train['head_lr']:g}"
     if train.get("batch_size", TrainConfig.batch_size) != TrainConfig.batch_size:
         name += f" batch {train['batch_size']}"
+    if train.get("max_epochs", TrainConfig.max_epochs) != TrainConfig.max_epochs:
+        name += f" lr to 0 at epoch {train['max_epochs']}"
     return name + ("" if recipe == "htclib" else f" [{recipe}]")
 
 

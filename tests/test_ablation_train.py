@@ -41,3 +41,12 @@ def test_head_probe_is_a_model_setting_with_its_own_record():
     assert c.name == "wos/spp-P10-bs8-probe100/s0" and c.model.head_probe == 100.0
     assert c.model.prefix == base.model.prefix and c.key() != config(batch_size=8).key()
     assert config(head_probe=10.0, method="cls").name == "wos/cls-probe10/s0"
+
+
+def test_max_epochs_shortens_the_schedule_in_its_own_record():
+    c = config(batch_size=8, max_epochs=12, method="cls", seed=1)
+    assert c.name == "wos/cls-bs8-ep12/s1" and c.train.max_epochs == 12
+    assert c.key() != config(batch_size=8, method="cls", seed=1).key()
+    assert config(max_epochs=12).train.batch_size == 16  # alone, it changes only the cap
+    with pytest.raises(ValueError, match="--max-epochs must be >= 1"):
+        config(max_epochs=0)

@@ -374,7 +374,7 @@ def test_ablation_rows_pin_their_settings_across_folders(tmp_path):
         assert (
             {k for k, _ in c.a.train}
             == {k for k, _ in c.b.train}
-            == {"batch_size", "lr", "head_lr"}
+            == {"batch_size", "lr", "head_lr", "max_epochs"}
         )
         # the two sides select different runs (the tag is only their label)
         assert replace(c.a, tag="") != replace(c.b, tag="")
