@@ -71,3 +71,18 @@ def test_profile_subsets_and_plans():
     assert profiles.plan("cpu", "01", "wos") == []
     curve = profiles.plan("cpu", "06", "wos")
     assert {c.data.train_fraction for c in curve} == {0.1, 0.25, 0.5} and len(curve) == 27
+
+
+def test_notebooks_are_valid_nbformat_with_cell_ids():
+    # nbformat 4.5 requires an id on every cell; a cell added by hand without one still opens,
+    # but JupyterLab and nbformat warn, and a future nbformat refuses the file
+    import json
+    from pathlib import Path
+
+    import nbformat
+
+    for path in sorted((Path(run.__file__).parents[1] / "notebooks").glob("*.ipynb")):
+        raw = json.loads(path.read_text())  # nbformat.read fills missing ids in: read the file
+        ids = [c.get("id") for c in raw["cells"]]
+        assert all(ids) and len(set(ids)) == len(ids), path.name
+        nbformat.validate(nbformat.from_dict(raw))
