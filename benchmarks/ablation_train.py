@@ -13,7 +13,7 @@ CLS-tuning run instead (is a lever that helps ours ours alone?). ``--head-probe 
 head to the model's start before training (LP-FT; C of the logistic regression), so the first
 epochs train the prefix against a head that already predicts instead of one that predicts
 nothing above 0.5. ``--max-epochs N`` shortens the learning-rate schedule (it decays linearly
-to 0 at the cap: the profile's 40 epochs leave the first 10 near the peak lr) and caps the run
+to 0 at the cap: the profile's 40 epochs keep the first 10 above 75% of the peak lr) and caps the run
 there: does annealing sooner reach the target in fewer epochs, for ours and for CLS-tuning?
 
     .venv/bin/python -m benchmarks.ablation_train --head-lr 0.01 --seed 1
