@@ -380,8 +380,7 @@ def claims_forest(claims: pd.DataFrame, profile: str) -> plt.Figure:
         colours = [VERDICT_COLOURS.get(v, "#7f7f7f") for v in d.verdict]
         # a verdict the table's false-discovery control keeps: filled dot; one it does not
         # (p < 0.05 on its own, not once ~30 tests are counted): hollow
-        fdr = d["at 5% FDR"] if "at 5% FDR" in d else d.verdict
-        kept = [v == f for v, f in zip(d.verdict, fdr, strict=True)]
+        kept = [v == f for v, f in zip(d.verdict, d["at 5% FDR"], strict=True)]
         for yi, x, lo, hi, c, k in zip(y, diff, low, high, colours, kept, strict=True):
             ax.plot([lo, hi], [yi, yi], color=c, lw=2.2, solid_capstyle="butt")
             ax.plot(x, yi, "o", color=c, ms=6, mfc=c if k else "white", mew=1.6)
@@ -391,8 +390,8 @@ def claims_forest(claims: pd.DataFrame, profile: str) -> plt.Figure:
             [_wrap(f"{c} ({m})", 58) for c, m in zip(d.claim, d.metric, strict=True)], fontsize=8
         )
         ax.set_ylim(-0.6, len(d) - 0.4)
-        bh = d.p_bh.astype(float) if "p_bh" in d else d.p_value.astype(float)
-        for yi, p, b, s in zip(y, d.p_value.astype(float), bh, d["seeds A/B"], strict=True):
+        p_bh = d.p_bh.astype(float)
+        for yi, p, b, s in zip(y, d.p_value.astype(float), p_bh, d["seeds A/B"], strict=True):
             ax.annotate(f"p {format_p(p)} (BH {format_p(b)}), seeds {s}", (1.01, yi),
                         xycoords=("axes fraction", "data"), va="center", fontsize=7.5)  # fmt: skip
         missing = (claims.dataset == ds).sum() - len(d)
