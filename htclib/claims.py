@@ -17,7 +17,7 @@ import pandas as pd
 
 from .records import load_predictions
 from .results import head_probe, load_records, method_label, prefix_init, recipe_name
-from .stats import compare, verdict
+from .stats import cached_compare, verdict
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def claims_table(
                 )
                 continue
             for metric in ("micro", "macro"):
-                c = compare(
+                c = cached_compare(
                     gold,
                     [p["pred"]["headline"] for p in pa],
                     [p["pred"]["headline"] for p in pb],

@@ -71,6 +71,36 @@ def test_the_difference_is_the_seed_mean_difference():
         )
 
 
+def test_vectorised_statistic_matches_the_f1_of_resampled_and_swapped_predictions():
+    # the fast path (micro on per-text totals, float32 counts, column sums when every text
+    # counts once) against F1 computed from explicitly resampled / swapped prediction arrays
+    gold, _, _ = _data(n=60, labels=5)
+    rng = np.random.default_rng(11)
+    a = [_noisy(gold, 0.1, rng) for _ in range(2)]
+    b = [_noisy(gold, 0.2, rng)]
+    counts = stats._Counts(gold, a, b)
+    idx = rng.integers(0, len(gold), (4, len(gold)))  # four bootstrap resamples
+    w = np.zeros((4, len(gold)))
+    np.add.at(w, (np.arange(4)[:, None], idx), 1.0)
+    swap = rng.random((4, len(gold))) < 0.5
+    for k in (0, 1):
+        for r in range(4):
+            want = 100 * (
+                np.mean([stats.f1s(gold[idx[r]], p[idx[r]])[k] for p in a])
+                - stats.f1s(gold[idx[r]], b[0][idx[r]])[k]
+            )
+            assert counts.diff(w[r : r + 1], k)[0] == pytest.approx(want, abs=1e-9)
+            s = swap[r][:, None]
+            want = 100 * np.mean(
+                [
+                    stats.f1s(gold, np.where(s, b[0], p))[k]
+                    - stats.f1s(gold, np.where(s, p, b[0]))[k]
+                    for p in a
+                ]
+            )
+            assert counts.diff(None, k, swap[r : r + 1])[0] == pytest.approx(want, abs=1e-9)
+
+
 def test_randomisation_p_is_calibrated_under_the_null():
     # two systems of the same quality (independent noise): p < 0.05 in about 5% of pairs,
     # and a real gap is found at the same size
@@ -443,3 +473,25 @@ def test_verdicts_markdown_shows_a_topics_rows_adjusted_over_the_whole_table(tmp
     row = full[(full.claim.str.contains("CLS-tuning")) & (full.metric == "Mi-F1")].iloc[0]
     assert f"p {row['p']} (BH {row['p (BH)']}) → **holds**" in text
     assert "linear probe" not in text  # another topic's rows stay out
+
+
+def test_cached_compare_reuses_only_an_identical_question(tmp_path, monkeypatch):
+    monkeypatch.setenv("HTCLIB_CACHE", str(tmp_path))
+    gold, good, bad = _data()
+    first = stats.cached_compare(gold, [good], [bad], "micro", 300)
+    assert first == stats.compare(gold, [good], [bad], "micro", 300)
+    (entry,) = (tmp_path / "compare").iterdir()
+    # read back, not recomputed: a planted answer comes back
+    planted = replace(first, diff=-1.0)
+    entry.write_text(json.dumps(planted.__dict__))
+    assert stats.cached_compare(gold, [good], [bad], "micro", 300) == planted
+    # another prediction, metric or resample count is another question
+    flipped = good.copy()
+    flipped[0, 0] = ~flipped[0, 0]
+    stats.cached_compare(gold, [flipped], [bad], "micro", 300)
+    stats.cached_compare(gold, [good], [bad], "macro", 300)
+    stats.cached_compare(gold, [good], [bad], "micro", 301)
+    assert len(list((tmp_path / "compare").iterdir())) == 4
+    # a damaged entry is recomputed, not trusted
+    entry.write_text("{not json")
+    assert stats.cached_compare(gold, [good], [bad], "micro", 300) == first
