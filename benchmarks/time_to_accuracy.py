@@ -19,7 +19,14 @@ from pathlib import Path
 
 from htclib.prefix import PrefixConfig
 from htclib.recipes import RECIPES
-from htclib.results import head_probe, load_records, method_label, prefix_init, recipe_name
+from htclib.results import (
+    head_probe,
+    load_records,
+    method_label,
+    prefix_init,
+    prefix_projection,
+    recipe_name,
+)
 from htclib.train import TrainConfig
 
 
@@ -37,6 +44,8 @@ def _label(r: dict) -> str:
         name += f" (CL lr {cfg['contrastive'].get('lr')})"
     if head_probe(r) is not None:
         name += f" probe head C {head_probe(r):g}"
+    if prefix_projection(r):
+        name += " projection"
     train = cfg.get("train", {})
     if r["method"] != "cls" and recipe.startswith("htclib"):
         # learning rates other than the recipe's (benchmarks/ablation_train.py)
@@ -54,7 +63,8 @@ def _label(r: dict) -> str:
 def speed_key(r: dict) -> tuple:
     """Records that train at the same speed (the prefix's start and the lrs do not change the
     cost; the batch size does, the frozen encoder's dropout (masks drawn every layer), and a
-    local model's transfer variant: transform adds its MLP; a head probe adds its fit once)."""
+    local model's transfer variant: transform adds its MLP; a head probe adds its fit once; the
+    prefix's projection MLP runs every step)."""
     cfg = r.get("config", {})
     probe = head_probe(r)
     return (
@@ -64,6 +74,7 @@ def speed_key(r: dict) -> tuple:
         str(cfg.get("train", {}).get("batch_size", TrainConfig.batch_size)),
         *([r.get("variant") or ""] if r["method"] == "local" else []),
         *([f"probe{probe:g}"] if probe is not None else []),
+        *(["projection"] if prefix_projection(r) else []),
     )
 
 

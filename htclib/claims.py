@@ -16,7 +16,14 @@ from pathlib import Path
 import pandas as pd
 
 from .records import load_predictions
-from .results import head_probe, load_records, method_label, prefix_init, recipe_name
+from .results import (
+    head_probe,
+    load_records,
+    method_label,
+    prefix_init,
+    prefix_projection,
+    recipe_name,
+)
 from .stats import cached_compare, verdict
 
 
@@ -31,6 +38,7 @@ class Row:
     recipe: str = "htclib"
     init: str = "random"  # the prefix's start (PrefixConfig.init)
     head_probe: float | None = None  # the head fitted first (LP-FT) with this C; None: not
+    projection: bool = False  # the prefix trained through P-tuning v2's projection MLP
     # training settings the runs must have, e.g. (("batch_size", 8),): ablations read beside
     # a profile's records differ from its rows only there (empty: whatever the folder has)
     train: tuple[tuple[str, float], ...] = ()
@@ -53,6 +61,8 @@ class Row:
             return False  # a token-initialised prefix is its own row
         if head_probe(r) != self.head_probe:
             return False  # so is a run whose head was fitted first
+        if prefix_projection(r) != self.projection:
+            return False  # and a prefix trained through the projection MLP
         return r["method"] not in ("cls", "spp", "local") or recipe_name(r) == self.recipe
 
     def label(self) -> str:
@@ -63,6 +73,8 @@ class Row:
             parts.append(self.recipe)
         if self.head_probe is not None:
             parts.append(f"probe head C {self.head_probe:g}")
+        if self.projection:
+            parts.append("projection")
         return " ".join(p for p in parts + [self.tag] if p and p != "-")
 
 

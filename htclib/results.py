@@ -142,14 +142,20 @@ def recipe_name(record: dict) -> str:
 
 def recipe_label(record: dict) -> str:
     """:func:`recipe_name` as every table and plot names the row: ``+tokinit`` marks a prefix
-    started from tokens, ``+probeC`` a head fitted to the model's start (LP-FT): their own
-    rows too."""
+    started from tokens, ``+probeC`` a head fitted to the model's start (LP-FT), ``+proj`` a
+    prefix trained through P-tuning v2's projection MLP: their own rows too."""
     probe = head_probe(record)
     return (
         recipe_name(record)
         + ("+tokinit" if prefix_init(record) == "tokens" else "")
         + (f"+probe{probe:g}" if probe is not None else "")
+        + ("+proj" if prefix_projection(record) else "")
     )
+
+
+def prefix_projection(record: dict) -> bool:
+    """Whether the prefix trained through the projection MLP (``PrefixConfig.projection``)."""
+    return bool((record.get("config", {}).get("model", {}).get("prefix") or {}).get("projection"))
 
 
 def head_probe(record: dict) -> float | None:

@@ -50,3 +50,19 @@ def test_max_epochs_shortens_the_schedule_in_its_own_record():
     assert config(max_epochs=12).train.batch_size == 16  # alone, it changes only the cap
     with pytest.raises(ValueError, match="--max-epochs must be >= 1"):
         config(max_epochs=0)
+
+
+def test_projection_is_a_prefix_setting_with_its_own_record_and_row():
+    from htclib.claims import Row
+    from htclib.results import recipe_label
+
+    c = config(projection=True, batch_size=8)
+    assert c.name == "wos/spp-P10-bs8-proj/s0" and c.model.prefix.projection
+    assert c.key() != config(batch_size=8).key()
+    with pytest.raises(ValueError, match="CLS-tuning has no prefix"):
+        config(projection=True, method="cls")
+    rec = {"method": "spp", "prefix_length": 10, "dataset": "wos", "config": c.to_dict()}
+    plain = {**rec, "config": config(batch_size=8).to_dict()}
+    assert recipe_label(rec) == "htclib+proj" and recipe_label(plain) == "htclib"
+    assert Row("spp", prefix="10", projection=True).matches(rec)
+    assert not Row("spp", prefix="10").matches(rec) and Row("spp", prefix="10").matches(plain)
