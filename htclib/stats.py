@@ -227,25 +227,27 @@ class _Counts:
         trade places."""
         # micro-F1 needs only each text's label totals: (R, n) @ (n, 1) instead of (n, L)
         gold, tps_a, prs_a, tps_b, prs_b = self.per_text if k == 0 else self.per_label
-        if w is None:  # the randomisation test: every text once, so sums are column sums
-            rows = 1 if swap is None else len(swap)
-            g = np.broadcast_to(gold.sum(0), (rows, gold.shape[1]))
-            total = lambda x: x.sum(0)  # noqa: E731
-        else:
+        if w is not None:
             w = np.asarray(w, dtype=np.float32)
-            g = w @ gold
-            total = lambda x: w @ x  # noqa: E731
+        rows = len(w) if w is not None else 1 if swap is None else len(swap)
+        g = np.broadcast_to(_sums(w, gold), (rows, gold.shape[1]))
         if swap is not None:
             # a swapped text moves its counts to the other side
             sw = np.asarray(swap, dtype=np.float32) * (1 if w is None else w)
-        out = np.zeros(len(g))
+        out = np.zeros(rows)
         for ta, qa, tb, qb in zip(tps_a, prs_a, tps_b, prs_b, strict=True):
-            sa, sb = (total(ta), total(qa)), (total(tb), total(qb))
+            sa, sb = (_sums(w, ta), _sums(w, qa)), (_sums(w, tb), _sums(w, qb))
             if swap is not None:
                 dt, dq = sw @ (tb - ta), sw @ (qb - qa)
                 sa, sb = (sa[0] + dt, sa[1] + dq), (sb[0] - dt, sb[1] - dq)
             out += _f1_from_counts(sa[0], g, sa[1])[k] - _f1_from_counts(sb[0], g, sb[1])[k]
         return 100 * out / len(tps_a)
+
+
+def _sums(w: np.ndarray | None, x: np.ndarray) -> np.ndarray:
+    """Weighted column sums ``w @ x``; ``w`` None weighs every text once (the randomisation
+    test), where plain column sums cost a fraction of the product with a matrix of ones."""
+    return x.sum(0) if w is None else w @ x
 
 
 def _per_label_f1(gold: np.ndarray, preds: list[np.ndarray]) -> np.ndarray:
