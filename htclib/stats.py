@@ -170,15 +170,19 @@ def cached_compare(
     """:func:`compare`, remembered on disk (``$HTCLIB_CACHE/compare``, as the tokeniser's
     cache). Why: every notebook of a profile prints the claims its records support, so one
     batch run computed the same ~30 tests seven times. The key hashes the arrays, the
-    arguments and this module's source, so new predictions or a changed statistic never read
-    an old answer; a damaged entry is recomputed."""
+    arguments, this module's source and the scipy and numpy versions, so new predictions or a
+    changed statistic never read an old answer; a damaged entry is recomputed."""
     import hashlib
     import json
     from dataclasses import asdict
 
+    import scipy
+
     from .tokens import cache_dir
 
+    # scipy draws the resamples and numpy sums them: another version may give other digits
     h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(f"{scipy.__version__} {np.__version__}".encode())
     h.update(repr((metric, n_resamples, seed, gold.shape, len(preds_a), len(preds_b))).encode())
     for x in [gold, *preds_a, *preds_b]:
         h.update(repr(np.shape(x)).encode())
