@@ -38,7 +38,6 @@ instead of 74 (identical tables). ``cached_compare`` remembers each answer on di
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,6 +177,7 @@ def cached_compare(
 
     import scipy
 
+    from .io import atomic_write_json
     from .tokens import cache_dir
 
     # scipy draws the resamples and numpy sums them: another version may give other digits
@@ -193,11 +193,8 @@ def cached_compare(
     except (OSError, ValueError, TypeError):
         pass
     c = compare(gold, preds_a, preds_b, metric, n_resamples, seed)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # atomic: parallel notebooks share it
-        tmp.write_text(json.dumps(asdict(c)))
-        tmp.replace(path)
+    try:  # atomic: notebooks run side by side share the cache
+        atomic_write_json(path, asdict(c))
     except OSError:  # a read-only cache costs time, never the answer
         pass
     return c
@@ -282,7 +279,7 @@ def _randomisation_p(counts: _Counts, k: int, n_permutations: int, seed: int) ->
 
     def stat(x, y, axis=-1):
         # x holds text i where A's prediction of text i stays on side A, i + n where swapped
-        swap = (np.asarray(x).reshape(-1, n) >= n).astype(np.float64)
+        swap = (np.asarray(x).reshape(-1, n) >= n).astype(np.float32)  # diff's dtype: no copy
         return counts.diff(None, k, swap).reshape(np.shape(x)[:-1])
 
     res = permutation_test(
