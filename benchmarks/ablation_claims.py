@@ -60,6 +60,11 @@ def ablation_claims(profile: str = "cpu") -> list[Claim]:
             row("spp", "10", spp),
         ),
         Claim(
+            "SPP P=10: prefix lr 3e-2 vs the profile's 1e-2",
+            row("spp", "10", spp, lr=3e-2),
+            row("spp", "10", spp),
+        ),
+        Claim(
             "SPP P=10: batch 8 and prefix lr 2e-2 vs the profile's 16 and 1e-2",
             row("spp", "10", spp, batch_size=8, lr=2e-2),
             row("spp", "10", spp),
