@@ -171,14 +171,10 @@ def claims_table(
             pb = _preds(records, claim.b, ds)
             base = {"claim": claim.text, "dataset": ds, "A": claim.a.label(), "B": claim.b.label()}
             if not pa or not pb:
-                if pa or pb:  # one side ran: say the other is missing
-                    rows.append(
-                        {
-                            **base,
-                            "metric": "",
-                            "verdict": f"no run yet of {claim.b.label() if pa else claim.a.label()}",
-                        }
-                    )
+                if pa or pb:  # one side ran: say which side has no run on this data set
+                    # (not "yet": a profile may plan a comparison on one data set only)
+                    missing = claim.b.label() if pa else claim.a.label()
+                    rows.append({**base, "metric": "", "verdict": f"no run of {missing} on {ds}"})
                 continue
             gold = pa[0]["gold"]
             if any(p["gold"].shape != gold.shape or (p["gold"] != gold).any() for p in pa + pb):
@@ -210,7 +206,7 @@ def claims_table(
                     }
                 )
     # fixed columns: a frame's order would follow its first row, and a first row without a
-    # bootstrap ("no run yet") would move the verdict from the last column to the sixth
+    # bootstrap ("no run of ...") would move the verdict from the last column to the sixth
     out = pd.DataFrame(rows, columns=CLAIM_COLUMNS + NUMERIC_COLUMNS)
     if "test texts" in out:
         out["test texts"] = out["test texts"].astype("Int64")
@@ -282,7 +278,7 @@ def verdicts_markdown(
         "",
     ]
     for r in t.to_dict("records"):
-        if not r.get("metric"):  # one side has no run yet
+        if not r.get("metric"):  # one side has no run
             lines.append(f"- {r['claim']} on {r['dataset']}: {r['verdict']}")
             continue
         fdr = "" if r["at 5% FDR"] == r["verdict"] else f"; at 5% FDR: {r['at 5% FDR']}"

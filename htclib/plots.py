@@ -395,7 +395,7 @@ def claims_forest(claims: pd.DataFrame, profile: str) -> plt.Figure:
             ax.annotate(f"p {format_p(p)} (BH {format_p(b)}), seeds {s}", (1.01, yi),
                         xycoords=("axes fraction", "data"), va="center", fontsize=7.5)  # fmt: skip
         missing = (claims.dataset == ds).sum() - len(d)
-        note = f"  ({missing} claim(s) with no run yet)" if missing else ""
+        note = f"  ({missing} claim(s) without runs on both sides)" if missing else ""
         ax.set_title(f"{ds}: A − B, 95% interval{note}", fontsize=10)
     xlabel = (
         "A − B, headline F1 points (green: holds, red: reversed, grey: not resolved;\n"

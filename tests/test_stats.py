@@ -184,8 +184,8 @@ def test_claims_table_from_records(tmp_path):
     assert list(held.metric) == ["Mi-F1", "Ma-F1"] and set(held.verdict) == {stats.HOLDS}
     assert set(held["seeds A/B"]) == {"2/2"}
     assert "copy > non" not in set(t.claim)  # neither side ran: nothing to say
-    assert t[t.claim == "SPP vs probe"].verdict.tolist() == ["no run yet of linear-probe"]
-    # the columns do not follow the first row: a table led by a "no run yet" row has them too
+    assert t[t.claim == "SPP vs probe"].verdict.tolist() == ["no run of linear-probe on wos"]
+    # the columns do not follow the first row: a table led by a "no run of" row has them too
     led = claims_table(tmp_path, claims[2:] + claims[:1], n_resamples=200)
     assert led.claim.iloc[0] == "SPP vs probe" and list(led.columns) == list(t.columns)
     shown = [c for c in t.columns if c not in NUMERIC_COLUMNS]  # the md's columns
@@ -201,7 +201,7 @@ def test_fdr_counts_every_tested_row_and_can_undo_a_per_row_verdict():
     rows = [
         {"claim": "c", "metric": "Mi-F1", "A - B": d, "p_value": p, "verdict": stats.verdict(d, p)}
         for d, p in [(2.0, 0.04), (-0.5, 0.6), (0.3, 0.8), (5.0, 0.001)]
-    ] + [{"claim": "d", "metric": "", "verdict": "no run yet of x"}]
+    ] + [{"claim": "d", "metric": "", "verdict": "no run of x on wos"}]
     t = with_fdr(pd.DataFrame(rows, columns=CLAIM_COLUMNS + NUMERIC_COLUMNS))
     # BH: sorted p 0.001, 0.04, 0.6, 0.8 -> 0.004, 0.08, 0.8, 0.8 over the 4 tested rows
     assert np.allclose(t.p_bh[:4], [0.08, 0.8, 0.8, 0.004])
@@ -218,7 +218,7 @@ def test_results_md_holds_claims_with_and_without_both_sides(tmp_path):
     _record(tmp_path, "cls", "-", 0, gold, bad, "cls0")
     md = write_tables(tmp_path, "smoke")["md"].read_text()  # smoke: global P = 10
     assert "| SPP >= CLS-tuning at < 1% of the parameters | wos | spp 10 | cls | Mi-F1 |" in md
-    assert "| 40 | holds |" in md and "no run yet of linear-probe" in md
+    assert "| 40 | holds |" in md and "no run of linear-probe on wos" in md
 
 
 def test_report_cli_regenerates_tables_and_names_a_missing_folder(tmp_path, capsys):
@@ -369,7 +369,8 @@ def test_claims_csv_and_forest_plot(tmp_path):
         ln for ln in plots.claims_forest(weak, "test").axes[0].lines if ln.get_marker() == "o"
     ]
     assert all(ln.get_markerfacecolor() == "white" for ln in hollow)
-    assert "no run yet" in ax.get_title()  # the SPP-vs-probe style rows without a side
+    # the SPP-vs-probe style rows without a side
+    assert "without runs on both sides" in ax.get_title()
     assert "both sides" not in ax.get_xlabel()  # every data set here has a tested claim
     # a data set whose claims all lack a side is named, not silently dropped
     other = pd.DataFrame([{**claims.iloc[0].to_dict(), "dataset": "amazon3", "metric": None}])
@@ -397,7 +398,7 @@ def test_ablation_rows_pin_their_settings_across_folders(tmp_path):
     assert set(t["seeds A/B"]) == {"1/2"} and set(t.verdict) == {stats.HOLDS}
     assert t.A.iloc[0] == "cls batch 8"
     assert claims_table(prof, [claim], n_resamples=200).verdict.tolist() == [
-        "no run yet of cls batch 8"
+        "no run of cls batch 8 on wos"
     ]
     # the shipped ablation claims pin every setting an ablation changes, on both sides
     for c in ablation_claims("cpu"):
