@@ -4,6 +4,7 @@ summary with seeds, the claims with intervals and verdicts, the training-size cu
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,6 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
     csv = results_dir / "results.csv"
     atomic_write_text(csv, df.to_csv(index=False))
     md = results_dir / "results.md"
-    summ = summary_table(df)
     lines = [
         f"# Results: profile `{profile}`",
         "",
@@ -39,8 +39,23 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
         "epochs (capped): mean epochs run, and how many runs stopped at the max-epochs cap "
         "rather than by early stopping."
     )
+    grid, other = _split_by_plan(df, profile)
+    summ = summary_table(grid)
     for ds in summ["dataset"].unique() if not summ.empty else []:
         lines += [f"## {ds}", "", _markdown(summ[summ.dataset == ds].drop(columns="dataset")), ""]
+    rest = summary_table(other)
+    if not rest.empty:
+        lines += [
+            "## Other records (not in the profile's grid)",
+            "",
+            f"Runs kept beside `python -m htclib.grid --profile {profile}`'s: earlier recipes and "
+            "one-factor ablations (the grid's own one-seed rows too), with the seeds they were given (never pooled with the rows "
+            "above; the claims that compare them name them).",
+            "",
+        ]
+        for ds in rest["dataset"].unique():
+            table = _markdown(rest[rest.dataset == ds].drop(columns="dataset"))
+            lines += [f"### {ds}", "", table, ""]
     claims = claims_table(results_dir, claims_for(profile))
     claims_csv = results_dir / "claims.csv"
     atomic_write_text(claims_csv, claims.to_csv(index=False))
@@ -91,6 +106,27 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
         ]
     atomic_write_text(md, "\n".join(lines) + "\n")
     return {"csv": csv, "md": md, "claims": claims_csv}
+
+
+def _split_by_plan(df, profile: str):
+    """``(grid, other)``: the records of the profile's grid (with the classical baselines) and
+    every other record (earlier recipes, ablations, the grid's one-seed rows), so the main
+    tables hold exactly the rows the grid trains with every seed and a reader can count them. A folder none of whose
+    neural records the plan names (a test's records, another config's runs) is not split."""
+    from .profiles import BASELINES, PROFILES, grid_plan
+
+    if df.empty or profile not in PROFILES:
+        return df, df.iloc[0:0]
+    plan = grid_plan(profile)[1]
+    # a row the grid trains with fewer seeds than its others (the token-initialised prefix,
+    # seed 0) is an ablation the plan carries for the benchmarks: with the other records
+    seeds = Counter(_row_name(c.name) for c in plan)
+    full = max(seeds.values())
+    planned = df.key.isin({c.key() for c in plan if seeds[_row_name(c.name)] == full})
+    if not planned.any():
+        return df, df.iloc[0:0]
+    keep = planned | df.method.isin(BASELINES)
+    return df[keep], df[~keep]
 
 
 def _seconds(r: dict) -> float:

@@ -496,3 +496,28 @@ def test_cached_compare_reuses_only_an_identical_question(tmp_path, monkeypatch)
     # a damaged entry is recomputed, not trusted
     entry.write_text("{not json")
     assert stats.cached_compare(gold, [good], [bad], "micro", 300) == first
+
+
+def test_main_tables_hold_the_grids_every_seed_rows_only():
+    # results.md's main tables: the rows the grid trains with every seed, and the baselines;
+    # earlier recipes and the grid's one-seed ablation (tokinit) go to "Other records"
+    import pandas as pd
+
+    from htclib.profiles import grid_plan
+    from htclib.report import _split_by_plan
+
+    plan = grid_plan("cpu")[1]
+    spp = next(c for c in plan if c.name == "wos/spp-P30/s0")
+    tok = next(c for c in plan if "tokinit" in c.name)
+    df = pd.DataFrame(
+        {
+            "key": [spp.key(), tok.key(), "an-older-recipe", "b"],
+            "method": ["spp", "spp", "spp", "linear-probe"],
+        }
+    )
+    grid, other = _split_by_plan(df, "cpu")
+    assert list(grid.key) == [spp.key(), "b"] and list(other.key) == [tok.key(), "an-older-recipe"]
+    # a folder none of whose runs the plan names (a test's, another config's): one table
+    whole, none = _split_by_plan(df.iloc[2:], "cpu")
+    assert len(whole) == 2 and none.empty
+    assert _split_by_plan(df, "no-such-profile")[1].empty
