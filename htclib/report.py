@@ -40,22 +40,18 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
         "rather than by early stopping."
     )
     grid, other = _split_by_plan(df, profile)
-    summ = summary_table(grid)
-    for ds in summ["dataset"].unique() if not summ.empty else []:
-        lines += [f"## {ds}", "", _markdown(summ[summ.dataset == ds].drop(columns="dataset")), ""]
+    lines += _per_dataset(summary_table(grid), "##")
     rest = summary_table(other)
     if not rest.empty:
         lines += [
             "## Other records (not in the profile's grid)",
             "",
             f"Runs kept beside `python -m htclib.grid --profile {profile}`'s: earlier recipes and "
-            "one-factor ablations (the grid's own one-seed rows too), with the seeds they were given (never pooled with the rows "
-            "above; the claims that compare them name them).",
+            "one-factor ablations (the grid's own one-seed rows too), with the seeds they were "
+            "given (never pooled with the rows above; the claims that compare them name them).",
             "",
         ]
-        for ds in rest["dataset"].unique():
-            table = _markdown(rest[rest.dataset == ds].drop(columns="dataset"))
-            lines += [f"### {ds}", "", table, ""]
+        lines += _per_dataset(rest, "###")
     claims = claims_table(results_dir, claims_for(profile))
     claims_csv = results_dir / "claims.csv"
     atomic_write_text(claims_csv, claims.to_csv(index=False))
@@ -108,11 +104,21 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
     return {"csv": csv, "md": md, "claims": claims_csv}
 
 
+def _per_dataset(summ, heading: str) -> list[str]:
+    """Markdown lines: one summary table per data set under ``heading`` (``##``, ``###``)."""
+    lines = []
+    for ds in summ["dataset"].unique() if not summ.empty else []:
+        table = _markdown(summ[summ.dataset == ds].drop(columns="dataset"))
+        lines += [f"{heading} {ds}", "", table, ""]
+    return lines
+
+
 def _split_by_plan(df, profile: str):
     """``(grid, other)``: the records of the profile's grid (with the classical baselines) and
     every other record (earlier recipes, ablations, the grid's one-seed rows), so the main
-    tables hold exactly the rows the grid trains with every seed and a reader can count them. A folder none of whose
-    neural records the plan names (a test's records, another config's runs) is not split."""
+    tables hold exactly the rows the grid trains with every seed and a reader can count them.
+    A folder none of whose neural records the plan names (a test's records, another config's
+    runs) is not split."""
     from .profiles import BASELINES, PROFILES, grid_plan
 
     if df.empty or profile not in PROFILES:
