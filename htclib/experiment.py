@@ -165,8 +165,11 @@ def run(
     force: bool = False,
     resume: bool = True,
     progress: bool = True,
+    wait_for_levels: bool = True,
 ) -> dict:
     """Train and test one config; returns (and saves) the result record.
+    ``wait_for_levels=False``: a local run whose shared level another process is training
+    raises :class:`htclib.local.LevelBusy` instead of waiting for it.
 
         Results go to ``out_root/runs/<cfg.key()>/``: ``config.json``, ``result.json``,
         ``history.json``, ``artifact/``, ``test_probs.npy`` and the compact ``test_pred.json`` (what
@@ -197,7 +200,17 @@ def run(
         from .local import fit_local
 
         model, fit_info = fit_local(
-            cfg, ds, encoder, tok, splits, ys, folder, resume=resume, progress=progress, force=force
+            cfg,
+            ds,
+            encoder,
+            tok,
+            splits,
+            ys,
+            folder,
+            resume=resume,
+            progress=progress,
+            force=force,
+            wait=wait_for_levels,
         )
     else:
         model, fit_info = _fit_global(

@@ -39,6 +39,7 @@ def main(argv=None) -> int:
     from .baselines import run_baseline
     from .experiment import run
     from .io import ensure_writable_dir
+    from .local import LevelBusy
 
     p = get_profile(args.profile)
     baselines, configs = grid(args.profile, args.dataset, args.only)
@@ -56,7 +57,12 @@ def main(argv=None) -> int:
     t_all = time.perf_counter()
     for b, dc in baselines:
         run_baseline(b, dc, results, p.encoder, p.max_len(dc.name), force=args.force)
-    for i, cfg in enumerate(configs, start=1):
+    # A local run whose shared top level another worker is training goes to the back of the
+    # queue (this worker trains the next run meanwhile) and waits for that level only when
+    # nothing else is left.
+    queue = [(i, cfg, False) for i, cfg in enumerate(configs, start=1)]
+    while queue:
+        i, cfg, wait = queue.pop(0)
         t0 = time.perf_counter()
         folder = results / "runs" / cfg.key()
         if not (folder / "result.json").exists() or args.force:
@@ -64,7 +70,11 @@ def main(argv=None) -> int:
                 print(f"[grid {i}/{len(configs)}] {cfg.name}: another worker has it", flush=True)
                 continue
         try:
-            rec = run(cfg, results, force=args.force, progress=False)
+            rec = run(cfg, results, force=args.force, progress=False, wait_for_levels=wait)
+        except LevelBusy as e:
+            print(f"[grid {i}/{len(configs)}] {e}; back to it later", flush=True)
+            queue.append((i, cfg, True))
+            continue
         finally:
             release(folder)
         print(

@@ -162,16 +162,24 @@ def level_scorer(multi_path: bool):
     return fn
 
 
-def _hold_level(folder: Path, force: bool, what: str) -> bool:
+class LevelBusy(RuntimeError):
+    """Another process is training a level this run needs, and the caller chose not to wait
+    (a grid worker rather trains another run meanwhile and comes back to this one)."""
+
+
+def _hold_level(folder: Path, force: bool, what: str, wait: bool = True) -> bool:
     """Wait until this process may use level ``folder``: it is finished (reuse it; False), or
     this process holds its claim (train it; True). Two local runs of one seed share their
-    upper levels, and grid workers may start them side by side."""
+    upper levels, and grid workers may start them side by side. ``wait=False`` raises
+    :class:`LevelBusy` instead of waiting."""
     waited = False
     while True:
         if (folder / "MANIFEST.json").exists() and not force:
             return False
         if claim(folder):
             return True
+        if not wait:
+            raise LevelBusy(f"{what}: another process is training this level")
         if not waited:
             print(f"{what}: another process is training this level; waiting for it", flush=True)
             waited = True
@@ -216,8 +224,11 @@ def level_key_defaults() -> dict:
     }
 
 
-def fit_local(cfg, ds, encoder, tok, splits, ys, folder, resume=True, progress=True, force=False):
-    """Train a :class:`LocalSPP` level by level (top level cached and shared across variants)."""
+def fit_local(
+    cfg, ds, encoder, tok, splits, ys, folder, resume=True, progress=True, force=False, wait=True
+):
+    """Train a :class:`LocalSPP` level by level (top level cached and shared across variants).
+    ``wait=False``: raise :class:`LevelBusy` where another process trains a level it needs."""
     from .data import single_path
     from .train import fit, seed_everything
 
@@ -231,7 +242,7 @@ def fit_local(cfg, ds, encoder, tok, splits, ys, folder, resume=True, progress=T
         sl = h.level_slices[lv]
         lf = levels_root / level_key(cfg, lv, h)
         head, prefix = model.heads[lv], model.prefixes[lv]
-        claimed = _hold_level(lf, force, f"{cfg.name} L{lv + 1}")
+        claimed = _hold_level(lf, force, f"{cfg.name} L{lv + 1}", wait)
         try:
             if (lf / "MANIFEST.json").exists() and not force:
                 verify_manifest(lf)

@@ -107,6 +107,37 @@ def test_grid_workers_never_share_a_run(tmp_path):
     assert (run / CLAIM).read_text() == str(os.getpid())
 
 
+def test_a_busy_shared_level_raises_instead_of_waiting_when_asked(tmp_path):
+    """A grid worker does not sit idle while another trains the top level two local runs
+    share: with ``wait=False`` the busy level raises LevelBusy (the grid queues the run for
+    later); a finished level is reused and a free one is claimed either way."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from htclib.io import CLAIM, release
+    from htclib.local import LevelBusy, _hold_level
+
+    level = tmp_path / "levels" / "top"
+    assert _hold_level(level, False, "L1", wait=False)  # free: ours to train
+    release(level)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "htclib.grid"])
+    try:
+        for _ in range(100):
+            if b"htclib.grid" in Path(f"/proc/{other.pid}/cmdline").read_bytes():
+                break
+            time.sleep(0.05)
+        (level / CLAIM).write_text(str(other.pid))
+        with pytest.raises(LevelBusy, match="L1: another process is training this level"):
+            _hold_level(level, False, "L1", wait=False)
+        (level / "MANIFEST.json").write_text("{}")
+        assert _hold_level(level, False, "L1", wait=False) is False  # finished: reuse it
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_records_only_reads_finished_runs_and_names_the_missing(tmp_path, capsys):
     """``run_many(train=False)``: a fresh clone of a long profile draws from the records it
     has, trains nothing, and says which runs have no record yet."""
@@ -164,3 +195,35 @@ def test_grid_match_trains_a_rows_seeds_only(capsys):
     assert runs == ["wos/spp-P10/s0", "wos/spp-P10/s1", "wos/spp-P10/s2"]
     with pytest.raises(SystemExit):
         main(["--profile", "cpu", "--dataset", "wos", "--match", "no-such-run", "--dry-run"])
+
+
+def test_grid_trains_other_runs_while_a_shared_level_is_busy(tmp_path, monkeypatch, capsys):
+    """The grid queues a run whose shared level is busy behind the rest and then waits for it."""
+    from htclib import experiment
+    from htclib import grid as G
+    from htclib.local import LevelBusy
+
+    class Cfg:
+        def __init__(self, name):
+            self.name = name
+
+        def key(self):
+            return self.name.replace("/", "-")
+
+    calls = []
+
+    def fake_run(cfg, results, force=False, progress=True, wait_for_levels=True):
+        calls.append((cfg.name, wait_for_levels))
+        if cfg.name == "copy" and not wait_for_levels:
+            raise LevelBusy("copy L1: another process is training this level")
+        return {"test": {"headline/micro_f1": 0.5, "headline/macro_f1": 0.25}}
+
+    monkeypatch.setattr(G, "grid", lambda *a: ([], [Cfg("copy"), Cfg("spp"), Cfg("cls")]))
+    monkeypatch.setattr(experiment, "run", fake_run)
+    monkeypatch.setattr(G.subprocess, "run", lambda *a, **k: None)
+    assert G.main(["--profile", "smoke", "--out", str(tmp_path)]) == 0
+    assert calls == [("copy", False), ("spp", False), ("cls", False), ("copy", True)]
+    assert "copy L1: another process is training this level; back to it later" in (
+        capsys.readouterr().out
+    )
+    assert not list((tmp_path / "results").rglob(".grid-claim"))  # every claim released
