@@ -1,5 +1,11 @@
 """Profiles turn into run configs; each CL run has a BCE-only twin with the same cache key."""
 
+import contextlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from htclib import profiles as P
@@ -76,14 +82,25 @@ def test_unknown_profile_is_named():
         P.get_profile("gpu")
 
 
+@contextlib.contextmanager
+def _live_grid_worker():
+    """The pid of a live process whose command line names htclib.grid (what a claim respects)."""
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "htclib.grid"])
+    try:
+        for _ in range(100):  # until the child has exec'd (before, /proc shows our cmdline)
+            if b"htclib.grid" in Path(f"/proc/{other.pid}/cmdline").read_bytes():
+                break
+            time.sleep(0.05)
+        yield other.pid
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_grid_workers_never_share_a_run(tmp_path):
     """A claim held by a live grid worker is respected; one left by a dead worker is taken
     over; this process may re-enter its own claim."""
     import os
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
 
     from htclib.io import CLAIM, claim, release
 
@@ -91,18 +108,9 @@ def test_grid_workers_never_share_a_run(tmp_path):
     assert claim(run) and claim(run)  # ours, re-entrant
     release(run)
     assert not (run / CLAIM).exists()
-    # a live process whose command line names htclib.grid holds it
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "htclib.grid"])
-    try:
-        for _ in range(100):  # until the child has exec'd (before, /proc shows our cmdline)
-            if b"htclib.grid" in Path(f"/proc/{other.pid}/cmdline").read_bytes():
-                break
-            time.sleep(0.05)
-        (run / CLAIM).write_text(str(other.pid))
+    with _live_grid_worker() as pid:  # a live process whose command line names htclib.grid
+        (run / CLAIM).write_text(str(pid))
         assert not claim(run)
-    finally:
-        other.kill()
-        other.wait()
     assert claim(run)  # its worker died: taken over
     assert (run / CLAIM).read_text() == str(os.getpid())
 
@@ -111,31 +119,18 @@ def test_a_busy_shared_level_raises_instead_of_waiting_when_asked(tmp_path):
     """A grid worker does not sit idle while another trains the top level two local runs
     share: with ``wait=False`` the busy level raises LevelBusy (the grid queues the run for
     later); a finished level is reused and a free one is claimed either way."""
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
     from htclib.io import CLAIM, release
     from htclib.local import LevelBusy, _hold_level
 
     level = tmp_path / "levels" / "top"
     assert _hold_level(level, False, "L1", wait=False)  # free: ours to train
     release(level)
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "htclib.grid"])
-    try:
-        for _ in range(100):
-            if b"htclib.grid" in Path(f"/proc/{other.pid}/cmdline").read_bytes():
-                break
-            time.sleep(0.05)
-        (level / CLAIM).write_text(str(other.pid))
+    with _live_grid_worker() as pid:
+        (level / CLAIM).write_text(str(pid))
         with pytest.raises(LevelBusy, match="L1: another process is training this level"):
             _hold_level(level, False, "L1", wait=False)
         (level / "MANIFEST.json").write_text("{}")
         assert _hold_level(level, False, "L1", wait=False) is False  # finished: reuse it
-    finally:
-        other.kill()
-        other.wait()
 
 
 def test_records_only_reads_finished_runs_and_names_the_missing(tmp_path, capsys):
