@@ -377,6 +377,13 @@ def test_claims_csv_and_forest_plot(tmp_path):
     named = plots.claims_forest(pd.concat([claims, other]), "test").axes[-1].get_xlabel()
     assert "both sides yet: amazon3" in named
     assert "No claim" in plots.claims_forest(claims.iloc[0:0], "test").axes[0].texts[0].get_text()
+    # a tall forest (many claims): the figure's title stays clear of the first panel's title
+    tall = plots.claims_forest(pd.concat([claims] * 20, ignore_index=True), "test")
+    tall.canvas.draw()
+    renderer = tall.canvas.get_renderer()
+    (title,) = [t for t in tall.findobj(matplotlib.text.Text) if "[profile: test]" in t.get_text()]
+    panel = tall.axes[0].title.get_window_extent(renderer)
+    assert tall.get_figheight() > 15 and panel.y1 <= title.get_window_extent(renderer).y0
 
 
 def test_ablation_rows_pin_their_settings_across_folders(tmp_path):
