@@ -305,6 +305,7 @@ def long_tail(per_label: pd.DataFrame, profile: str) -> plt.Figure:
             alpha=0.6,
             c=d["level"],
             cmap="viridis",
+            rasterized=True,  # one SVG element per label and model made the SVG over 1 MB
         )
         ax.set(xscale="log", xlabel="train examples of the label", title=m)
     axes[0, 0].set_ylabel("test F1 of the label")
