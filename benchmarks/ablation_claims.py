@@ -26,7 +26,7 @@ def ablation_claims(profile: str = "cpu") -> list[Claim]:
     spp = {"batch_size": 16, "lr": p.spp_lr, "head_lr": p.head_lr, "max_epochs": p.max_epochs}
     cls = {"batch_size": 16, "lr": p.cls_lr, "head_lr": p.head_lr, "max_epochs": p.max_epochs}
 
-    def row(method, prefix, base, recipe="htclib", probe=None, **change):
+    def row(method, prefix, base, recipe="htclib", probe=None, top=None, **change):
         pinned = {**base, **change}
         tag = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in change.items())
         return Row(
@@ -34,6 +34,7 @@ def ablation_claims(profile: str = "cpu") -> list[Claim]:
             prefix=prefix,
             recipe=recipe,
             head_probe=probe,
+            top_layers=top,
             train=tuple(pinned.items()),
             tag=tag,
         )
@@ -92,6 +93,16 @@ def ablation_claims(profile: str = "cpu") -> list[Claim]:
                 row("spp", "10", spp, batch_size=8),
             )
             for c in (100.0, 10.0)
+        ),
+        Claim(
+            "SPP P=30: the prefix in the top 4 of 6 layers (the 2 below cached) vs every layer",
+            row("spp", "30", spp, top=4),
+            row("spp", "30", spp),
+        ),
+        Claim(
+            "SPP P=30 in the top 4 layers >= CLS-tuning (the profile's)",
+            row("spp", "30", spp, top=4),
+            row("cls", "-", cls),
         ),
     ]
     nodrop = "htclib-nodrop"  # the recipe before the encoder's dropout: its own baseline

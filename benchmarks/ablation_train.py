@@ -17,7 +17,10 @@ to 0 at the cap: the profile's 40 epochs keep the first 10 above 75% of the peak
 there: does annealing sooner reach the target in fewer epochs, for ours and for CLS-tuning?
 ``--projection`` trains the prefix through P-tuning v2's projection MLP (an embedding through
 hidden -> 512 -> layers x 2 x hidden; Li & Liang found this reparameterisation makes prefix
-training stable and faster): does it reach the target in fewer epochs?
+training stable and faster): does it reach the target in fewer epochs? ``--top-layers N`` puts
+the prefix in the top N layers only (P-tuning v2's prompt-depth ablation): the layers below
+run once per text and are cached, so an epoch costs the top N layers' work: does the cheaper
+epoch reach the target sooner, and what does it cost on test?
 
     .venv/bin/python -m benchmarks.ablation_train --head-lr 0.01 --seed 1
 
@@ -46,6 +49,7 @@ def config(
     head_probe: float | None = None,
     max_epochs: int | None = None,
     projection: bool = False,
+    top_layers: int | None = None,
 ):
     if (
         lr is None
@@ -55,15 +59,18 @@ def config(
         and max_epochs is None
         and not no_encoder_dropout
         and not projection
+        and top_layers is None
     ):
         raise ValueError(
-            "give --lr, --head-lr, --batch-size, --head-probe, --max-epochs, --projection or"
-            " --no-encoder-dropout (without one this is the profile's own run)"
+            "give --lr, --head-lr, --batch-size, --head-probe, --max-epochs, --projection,"
+            " --top-layers or --no-encoder-dropout (without one this is the profile's own run)"
         )
     if max_epochs is not None and max_epochs < 1:
         raise ValueError(f"--max-epochs must be >= 1, got {max_epochs}")
     if method not in ("spp", "cls"):
         raise ValueError(f"method must be 'spp' or 'cls', got {method!r}")
+    if top_layers is not None and method == "cls":
+        raise ValueError("--top-layers is a prefix model's switch: CLS-tuning has no prefix")
     if projection and method == "cls":
         raise ValueError("--projection is a prefix model's switch: CLS-tuning has no prefix")
     if no_encoder_dropout and method == "cls":
@@ -98,6 +105,9 @@ def config(
     if projection:
         model = replace(model, prefix=replace(model.prefix, projection=True))
         tag += "-proj"
+    if top_layers is not None:
+        model = replace(model, prefix=replace(model.prefix, top_layers=top_layers))
+        tag += f"-top{top_layers}"
     return replace(
         base, name=f"{base.name.rsplit('/', 1)[0]}{tag}/s{seed}", train=train, model=model
     )
@@ -132,6 +142,12 @@ def main(argv=None) -> int:
         help="train the prefix through P-tuning v2's projection MLP (Li & Liang's"
         " reparameterisation; profile: the key/values directly)",
     )
+    ap.add_argument(
+        "--top-layers",
+        type=int,
+        default=None,
+        help="the prefix in the top N layers only, the layers below cached (profile: every layer)",
+    )
     ap.add_argument("--method", default="spp", choices=["spp", "cls"])
     ap.add_argument("--length", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
@@ -150,6 +166,7 @@ def main(argv=None) -> int:
         args.head_probe,
         args.max_epochs,
         args.projection,
+        args.top_layers,
     )
     return run_ablation(cfg, args.out)
 

@@ -25,6 +25,7 @@ from htclib.results import (
     method_label,
     prefix_init,
     prefix_projection,
+    prefix_top_layers,
     recipe_name,
 )
 from htclib.train import TrainConfig
@@ -46,6 +47,8 @@ def _label(r: dict) -> str:
         name += f" probe head C {head_probe(r):g}"
     if prefix_projection(r):
         name += " projection"
+    if prefix_top_layers(r) is not None:
+        name += f" top {prefix_top_layers(r)} layers"
     train = cfg.get("train", {})
     if r["method"] != "cls" and recipe.startswith("htclib"):
         # learning rates other than the recipe's (benchmarks/ablation_train.py)
@@ -75,6 +78,7 @@ def speed_key(r: dict) -> tuple:
         *([r.get("variant") or ""] if r["method"] == "local" else []),
         *([f"probe{probe:g}"] if probe is not None else []),
         *(["projection"] if prefix_projection(r) else []),
+        *([f"top{prefix_top_layers(r)}"] if prefix_top_layers(r) is not None else []),
     )
 
 
@@ -159,17 +163,24 @@ def time_to_accuracy(results_dirs, dataset: str = "wos", fraction: float = 0.95)
 def epoch_seconds(config: dict) -> dict[int, float]:
     """Wall seconds of one training epoch plus its dev scoring, per level (a global model has
     level 1 only), through ``experiment.run`` (the path every run takes), in a scratch folder:
-    nothing is written to the records. Key 0: seconds spent once before the first epoch (the
-    head's probe fit, LP-FT), 0 for runs without one."""
+    nothing is written to the records. Key 0: seconds spent once (the head's probe fit before
+    the first epoch, LP-FT; a top-layers prefix's pass of the layers below), 0 for runs without."""
     from htclib.experiment import RunConfig, run
 
     cfg = RunConfig(**config)
-    cfg = replace(cfg, train=replace(cfg.train, max_epochs=1, max_steps=None))
+    # A prefix in the top layers only runs the layers below once per text, in its first epoch:
+    # two epochs timed, that once-off cost (the first's excess over the second) goes to key 0.
+    once = cfg.model.prefix.top_layers is not None
+    epochs = 2 if once else 1
+    cfg = replace(cfg, train=replace(cfg.train, max_epochs=epochs, patience=epochs, max_steps=None))
     with tempfile.TemporaryDirectory() as tmp:
         r = run(cfg, tmp, force=True, resume=False, progress=False)
+    hist = r["history"]
+    once_off = max(float(hist[0]["seconds"] - hist[-1]["seconds"]), 0.0) if once else 0.0
+    per_epoch = hist[-1:] if once else hist  # a local model: one epoch of each level
     return {
-        0: float(r.get("head_probe_seconds", 0.0)),
-        **{int(h.get("level", 1)): float(h["seconds"]) for h in r["history"]},
+        0: float(r.get("head_probe_seconds", 0.0)) + once_off,
+        **{int(h.get("level", 1)): float(h["seconds"]) for h in per_epoch},
     }
 
 

@@ -22,6 +22,7 @@ from .results import (
     method_label,
     prefix_init,
     prefix_projection,
+    prefix_top_layers,
     recipe_name,
 )
 from .stats import cached_compare, verdict
@@ -39,6 +40,7 @@ class Row:
     init: str = "random"  # the prefix's start (PrefixConfig.init)
     head_probe: float | None = None  # the head fitted first (LP-FT) with this C; None: not
     projection: bool = False  # the prefix trained through P-tuning v2's projection MLP
+    top_layers: int | None = None  # the prefix in the top N layers only; None: every layer
     # training settings the runs must have, e.g. (("batch_size", 8),): ablations read beside
     # a profile's records differ from its rows only there (empty: whatever the folder has)
     train: tuple[tuple[str, float], ...] = ()
@@ -63,6 +65,8 @@ class Row:
             return False  # so is a run whose head was fitted first
         if prefix_projection(r) != self.projection:
             return False  # and a prefix trained through the projection MLP
+        if prefix_top_layers(r) != self.top_layers:
+            return False  # and a prefix in the top layers only
         return r["method"] not in ("cls", "spp", "local") or recipe_name(r) == self.recipe
 
     def label(self) -> str:
@@ -75,6 +79,8 @@ class Row:
             parts.append(f"probe head C {self.head_probe:g}")
         if self.projection:
             parts.append("projection")
+        if self.top_layers is not None:
+            parts.append(f"top {self.top_layers} layers")
         return " ".join(p for p in parts + [self.tag] if p and p != "-")
 
 

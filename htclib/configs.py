@@ -106,6 +106,10 @@ class ModelConfig:
                 raise ValueError(
                     "head_probe fits one global head; a local model's level heads have none"
                 )
+        if self.prefix.top_layers is not None and self.method != "spp":
+            raise ValueError(
+                f"prefix.top_layers is a global SPP switch (method 'spp'), not {self.method!r}'s"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -115,6 +115,11 @@ class PrefixServer:
                     f"task {t!r}: a {m['model']['method']!r} artifact; PrefixServer serves global "
                     "SPP artifacts (load others one by one with load_predictor)"
                 )
+            if m["model"]["prefix"].get("top_layers") is not None:
+                raise ValueError(
+                    f"task {t!r}: a prefix in the top layers only (top_layers); PrefixServer "
+                    "mixes prefixes over every layer (load it alone with load_predictor)"
+                )
         modes = {
             (m["model"]["pooling"], m["model"]["prefix"]["shift_positions"]) for m in metas.values()
         }

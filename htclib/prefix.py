@@ -42,6 +42,12 @@ class PrefixConfig:
         values of real tokens, layer by layer (Li & Liang's prefix-tuning initialisation from
         real words' activations; :func:`token_key_values`). Which text: the trainer passes the
         label names, top level first (:mod:`htclib.experiment`).
+    top_layers: the prefix in the top N layers only (None: every layer, the paper's deep
+        prefix; P-tuning v2's "prompt depth" ablation found the top layers carry most of it).
+        The layers below see no prefix and are frozen, so their output for a text never
+        changes: it is computed once (eval mode, no dropout) and cached
+        (:class:`LowerStates`), and an epoch runs only the top N layers, forward and backward.
+        Global SPP only.
 
     Defaults are the ``htclib`` recipe; :mod:`htclib.recipes` sets the P-tuning v2 values.
     """
@@ -53,8 +59,18 @@ class PrefixConfig:
     init_std: float = 0.5
     shift_positions: bool = False
     init: str = "random"
+    top_layers: int | None = None
 
     def __post_init__(self):
+        if self.top_layers is not None and not (
+            isinstance(self.top_layers, int) and self.top_layers >= 1
+        ):
+            raise ValueError(f"top_layers must be an int >= 1 or None, got {self.top_layers!r}")
+        if self.top_layers is not None and self.shift_positions:
+            raise ValueError(
+                "top_layers caches the layers below with the text at positions 0..T-1:"
+                " not with shift_positions"
+            )
         if self.init not in ("random", "tokens"):
             raise ValueError(f"prefix init must be 'random' or 'tokens', got {self.init!r}")
         if self.init == "tokens" and self.projection:
@@ -93,14 +109,27 @@ def check_prefix_length(length: int, encoder: nn.Module) -> None:
         )
 
 
+def first_prefix_layer(cfg: PrefixConfig, encoder: nn.Module) -> int:
+    """Index of the lowest layer with a prefix (0 unless ``cfg.top_layers`` is set)."""
+    n_layers = encoder_dims(encoder)[0]
+    if cfg.top_layers is None:
+        return 0
+    if cfg.top_layers > n_layers:
+        raise ValueError(f"top_layers={cfg.top_layers}, but the encoder has {n_layers} layers")
+    return n_layers - cfg.top_layers
+
+
 class PrefixEncoder(nn.Module):
-    """Trainable prefix key/values for every layer: ``forward() -> (L, 2, H, P, D)``."""
+    """Trainable prefix key/values for every layer: ``forward() -> (L, 2, H, P, D)`` (with
+    ``top_layers=N``: the top N layers' only, ``(N, 2, H, P, D)``)."""
 
     def __init__(self, cfg: PrefixConfig, encoder: nn.Module):
         super().__init__()
         check_prefix_length(cfg.length, encoder)
         self.cfg = cfg
         self.n_layers, self.n_heads, self.head_dim = encoder_dims(encoder)
+        self.first_layer = first_prefix_layer(cfg, encoder)
+        self.n_layers -= self.first_layer
         hidden = self.n_heads * self.head_dim
         shape = (self.n_layers, 2, self.n_heads, cfg.length, self.head_dim)
         if cfg.projection:
@@ -132,7 +161,8 @@ class PrefixEncoder(nn.Module):
         """Start from the encoder's own key/values of a real text (``init="tokens"``)."""
         if self.cfg.projection:
             raise ValueError("init_from_tokens sets key/values directly: not with a projection")
-        self.kv.copy_(token_key_values(encoder, input_ids.to(self.kv.device), self.cfg.length))
+        kv = token_key_values(encoder, input_ids.to(self.kv.device), self.cfg.length)
+        self.kv.copy_(kv[self.first_layer :])
 
     @torch.no_grad()
     def materialise(self) -> torch.Tensor:
@@ -285,6 +315,120 @@ def encode(
     return out.pooler_output if pooling == "pooler" else out.last_hidden_state[:, 0]
 
 
+# ---- a prefix in the top layers only ---------------------------------------------------------
+# With the prefix in the top N layers, the layers below run on the text alone with frozen
+# weights: their output for a text is the same on every epoch, so it is computed once (eval
+# mode: those layers draw no dropout) and the training step runs the top N layers only,
+# forward and backward. The encoder's own forward still does the work above that point (mask
+# building, the attention implementation, the [CLS]-only last layer): for the block, its
+# embeddings hand back the cached states and its layer list is the top N layers (each keeps its
+# own index, so it reads its own prefix from the cache).
+
+
+@contextlib.contextmanager
+def _layers(encoder: nn.Module, keep: slice, states: torch.Tensor | None = None):
+    """Within the block the encoder runs ``layers[keep]`` only and, given ``states``, its
+    embeddings return them as they are (BERT-like encoders: ``embeddings`` + ``encoder.layer``)."""
+    body = getattr(encoder, "encoder", None)
+    layers = getattr(body, "layer", None)
+    if layers is None or not hasattr(encoder, "embeddings"):
+        raise ValueError("top_layers needs a BERT-like encoder (embeddings + encoder.layer)")
+    body.layer = nn.ModuleList(list(layers)[keep])
+    if states is not None:
+        encoder.embeddings.forward = lambda *a, **k: states
+    try:
+        yield
+    finally:
+        body.layer = layers
+        if states is not None:
+            del encoder.embeddings.forward
+
+
+class LowerStates:
+    """The frozen encoder's hidden states below layer ``first`` (no prefix, eval mode) for each
+    text, computed the first time the text is seen and kept: ``(B, T, hidden)`` for a
+    right-padded batch (zeros at padding, which attention masks out). Keyed by the text's
+    token ids, so the same text padded to another batch length finds its states. Memory:
+    every text seen (train, dev, test) x its tokens x hidden floats (wos: ~1,000 x 128 x 384 x 4
+    bytes, 0.2 GB)."""
+
+    def __init__(self, encoder: nn.Module, first: int):
+        self.encoder, self.first = encoder, first
+        self.store: dict[bytes, torch.Tensor] = {}
+        self.computed = 0  # texts run through the lower layers (a test counts them)
+
+    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        batch, seq = input_ids.shape
+        lens = attention_mask.sum(1)
+        right = torch.arange(seq, device=lens.device).unsqueeze(0) < lens.unsqueeze(1)
+        if not torch.equal(attention_mask.bool(), right):
+            raise ValueError("top_layers needs right-padded batches (ones, then zeros)")
+        lens = lens.tolist()
+        ids = input_ids.cpu()
+        keys = [ids[b, : lens[b]].numpy().tobytes() for b in range(batch)]
+        missing = [b for b in range(batch) if keys[b] not in self.store]
+        if missing:
+            self._compute([keys[b] for b in missing], input_ids[missing], attention_mask[missing])
+        hidden = self.encoder.config.hidden_size
+        dtype = next(self.encoder.parameters()).dtype
+        out = torch.zeros(batch, seq, hidden, dtype=dtype, device=input_ids.device)
+        for b in range(batch):
+            out[b, : lens[b]] = self.store[keys[b]]
+        return out
+
+    @torch.no_grad()
+    def _compute(self, keys, input_ids, attention_mask) -> None:
+        seq = int(attention_mask.sum(1).max())
+        input_ids, attention_mask = input_ids[:, :seq], attention_mask[:, :seq]
+        was = self.encoder.training
+        self.encoder.eval()
+        try:
+            with _layers(self.encoder, slice(0, self.first)):
+                h = self.encoder(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=torch.zeros_like(input_ids),
+                    position_ids=torch.arange(seq, device=input_ids.device).expand_as(input_ids),
+                ).last_hidden_state
+        finally:
+            self.encoder.train(was)
+        for key, row, n in zip(keys, h, attention_mask.sum(1).tolist(), strict=True):
+            self.store[key] = row[:n].clone()
+        self.computed += len(keys)
+
+
+def encode_top(
+    encoder: nn.Module,
+    states: torch.Tensor,
+    attention_mask: torch.Tensor,
+    kv: torch.Tensor,
+    pooling: str = "cls",
+) -> torch.Tensor:
+    """:func:`encode` from the cached states below the prefix (``states`` ``(B, T, hidden)``,
+    :class:`LowerStates`) through the top ``N = kv.shape[0]`` layers with the prefix ``kv``
+    ``(N, 2, H, P, D)`` (one for every row). Returns ``(B, hidden)``."""
+    if kv.dim() != 5:
+        raise ValueError(f"top-layer prefix key/values must be (N, 2, H, P, D), got {kv.shape}")
+    n_layers = encoder_dims(encoder)[0]
+    first = n_layers - kv.shape[0]
+    batch = states.shape[0]
+    # Every layer index gets a cache entry (a layer reads its own index; the cache's length is
+    # read at index 0): the layers that do not run get zeros they never read.
+    full = torch.cat([kv.new_zeros(first, *kv.shape[1:]), kv]) if first else kv
+    mask = torch.cat([attention_mask.new_ones(batch, kv.shape[-2]), attention_mask], dim=1)
+    if pooling not in ("cls", "pooler"):
+        raise ValueError(f"pooling must be 'cls' or 'pooler', got {pooling!r}")
+    dtype = next(encoder.parameters()).dtype
+    with _layers(encoder, slice(first, None), states), cls_only_last_layer(encoder):
+        out = encoder(
+            inputs_embeds=states,
+            attention_mask=mask,
+            use_cache=False,
+            **{cache_keyword(encoder): build_cache(full.to(dtype), batch)},
+        )
+    return out.pooler_output if pooling == "pooler" else out.last_hidden_state[:, 0]
+
+
 # ---- the last layer for [CLS] only ------------------------------------------------------------
 # Classification reads one state of the last layer: [CLS]. Its query, attention output and
 # feed-forward are needed at [CLS] alone; computing them for all T tokens is (T-1)/T of the
@@ -397,6 +541,16 @@ class FrozenEncoderWithPrefix:
         return self
 
     def cls_states(self, input_ids, attention_mask):
+        if self.prefix.first_layer:
+            if getattr(self, "lower_states", None) is None:
+                self.lower_states = LowerStates(self.encoder, self.prefix.first_layer)
+            return encode_top(
+                self.encoder,
+                self.lower_states(input_ids, attention_mask),
+                attention_mask,
+                self.prefix(),
+                pooling=self.cfg.pooling,
+            )
         return encode(
             self.encoder,
             input_ids,
@@ -410,6 +564,7 @@ class FrozenEncoderWithPrefix:
 def n_prefix_params(cfg: PrefixConfig, encoder: nn.Module) -> int:
     """Parameters the prefix adds at inference (L * 2 * hidden * P); projection not counted."""
     layers, heads, dim = encoder_dims(encoder)
+    layers -= first_prefix_layer(cfg, encoder)
     return layers * 2 * heads * dim * cfg.length
 
 

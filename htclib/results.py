@@ -143,14 +143,21 @@ def recipe_name(record: dict) -> str:
 def recipe_label(record: dict) -> str:
     """:func:`recipe_name` as every table and plot names the row: ``+tokinit`` marks a prefix
     started from tokens, ``+probeC`` a head fitted to the model's start (LP-FT), ``+proj`` a
-    prefix trained through P-tuning v2's projection MLP: their own rows too."""
-    probe = head_probe(record)
+    prefix trained through P-tuning v2's projection MLP, ``+topN`` a prefix in the top N layers
+    only: their own rows too."""
+    probe, top = head_probe(record), prefix_top_layers(record)
     return (
         recipe_name(record)
         + ("+tokinit" if prefix_init(record) == "tokens" else "")
         + (f"+probe{probe:g}" if probe is not None else "")
         + ("+proj" if prefix_projection(record) else "")
+        + (f"+top{top}" if top is not None else "")
     )
+
+
+def prefix_top_layers(record: dict) -> int | None:
+    """N for a prefix in the top N layers only (``PrefixConfig.top_layers``), None: every layer."""
+    return (record.get("config", {}).get("model", {}).get("prefix") or {}).get("top_layers")
 
 
 def prefix_projection(record: dict) -> bool:

@@ -66,3 +66,19 @@ def test_projection_is_a_prefix_setting_with_its_own_record_and_row():
     assert recipe_label(rec) == "htclib+proj" and recipe_label(plain) == "htclib"
     assert Row("spp", prefix="10", projection=True).matches(rec)
     assert not Row("spp", prefix="10").matches(rec) and Row("spp", prefix="10").matches(plain)
+
+
+def test_top_layers_is_a_prefix_setting_with_its_own_record_and_row():
+    from htclib.claims import Row
+    from htclib.results import recipe_label
+
+    c = config(top_layers=4, length=30)
+    assert c.name == "wos/spp-P30-top4/s0" and c.model.prefix.top_layers == 4
+    with pytest.raises(ValueError, match="CLS-tuning has no prefix"):
+        config(top_layers=4, method="cls")
+    rec = {"method": "spp", "prefix_length": 30, "dataset": "wos", "config": c.to_dict()}
+    plain = {**rec, "config": config(lr=0.01, length=30).to_dict()}
+    assert recipe_label(rec) == "htclib+top4" and recipe_label(plain) == "htclib"
+    assert Row("spp", prefix="30", top_layers=4).matches(rec)
+    assert not Row("spp", prefix="30").matches(rec) and Row("spp", prefix="30").matches(plain)
+    assert Row("spp", prefix="30", top_layers=4).label() == "spp 30 top 4 layers"

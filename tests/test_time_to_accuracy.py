@@ -186,3 +186,12 @@ def test_a_head_probe_counts_its_seconds_before_epoch_one(tmp_path):
     assert row["model"] == "spp 10 probe head C 100"
     assert row["epochs_to_target"] == 2 and row["seconds_to_target"] == 3 + 2 * 4
     assert row["speed_key"].endswith("probe100")  # timed apart from the unprobed runs
+
+
+def test_a_top_layers_prefix_is_its_own_row_and_speed(tmp_path):
+    _write(tmp_path, "cls", _global("cls", 0, [0.4, 0.6, 0.8]))
+    top = _global("spp", 0, [0.5, 0.77], secs=4.0)
+    top["config"]["model"]["prefix"] = {"top_layers": 4}
+    _write(tmp_path, "spp", top)
+    (row,) = [r for r in time_to_accuracy(tmp_path, "wos", 0.95) if r["model"].startswith("spp")]
+    assert row["model"] == "spp 10 top 4 layers" and row["speed_key"].endswith("top4")
