@@ -219,26 +219,59 @@ def epochs_text(row: dict) -> str:
 
 
 def main(argv=None) -> int:
-    """Epochs to the target from the committed records alone (exact, no timing): seconds need
-    a quiet machine and come with ``make bench`` (``benchmarks.run_all``, section 7)."""
+    """Epochs to the target from the committed records alone (exact, no timing); ``--time``
+    also times an epoch of the chosen models here, interleaved (quiet machine only): the whole
+    table's seconds come with ``make bench`` (``benchmarks.run_all``, section 7)."""
     import argparse
 
     ap = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="wos")
     ap.add_argument("--fraction", type=float, default=0.95)
     ap.add_argument("--results", nargs="+", default=["results/cpu", "results/ablations"])
+    ap.add_argument(
+        "--model",
+        action="append",
+        help="keep only the rows of this model (the table's label, e.g. 'cls -', 'spp 30';"
+        " repeatable)",
+    )
+    ap.add_argument(
+        "--time",
+        action="store_true",
+        help="time one epoch of each kept model here (rounds interleaved) and add the seconds",
+    )
+    ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args(argv)
     dirs = [Path(d) for d in args.results if Path(d).exists()]
     rows = time_to_accuracy(dirs, args.dataset, args.fraction)
+    if args.model:
+        unknown = set(args.model) - {r["model"] for r in rows}
+        if unknown:
+            ap.error(
+                f"no row is labelled {sorted(unknown)}; labels: {sorted({r['model'] for r in rows})}"
+            )
+        rows = [r for r in rows if r["model"] in args.model]
+    if args.time:
+        rows = with_quiet_seconds(rows, args.rounds)
     print(
         f"{args.dataset}: epochs until the dev headline Mi-F1 first reaches {args.fraction:g} x "
         f"CLS-tuning's best dev score with the same seed (records: {', '.join(map(str, dirs))})"
     )
-    print("\n| model | seed | target | epochs to target (per level) | best dev | epochs run |")
-    print("|---|---|---|---|---|---|")
+    timed = " quiet s/epoch (range) | quiet seconds to target |" if args.time else ""
+    print(
+        f"\n| model | seed | target | epochs to target (per level) |{timed} best dev | epochs run |"
+    )
+    print("|---|---|---|---|" + ("---|---|" if args.time else "") + "---|---|")
     for r in rows:
+        t = ""
+        if args.time:
+            lo_hi = r.get("epoch_seconds_quiet_range")
+            t = (
+                f" {r['epoch_seconds_quiet']} ({lo_hi[0]}-{lo_hi[1]}) | {r['seconds_to_target_quiet']} |"
+                if lo_hi
+                else " - | - |"
+            )
         print(
-            f"| {r['model']} | {r['seed']} | {r['target_dev_mi_f1']} | {epochs_text(r)} | "
+            f"| {r['model']} | {r['seed']} | {r['target_dev_mi_f1']} | {epochs_text(r)} |{t} "
             f"{r['best_dev_mi_f1']} | {r['epochs_run']} |"
         )
     return 0

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from benchmarks.time_to_accuracy import dev_curve, main, time_to_accuracy
 
 
@@ -195,3 +197,14 @@ def test_a_top_layers_prefix_is_its_own_row_and_speed(tmp_path):
     _write(tmp_path, "spp", top)
     (row,) = [r for r in time_to_accuracy(tmp_path, "wos", 0.95) if r["model"].startswith("spp")]
     assert row["model"] == "spp 10 top 4 layers" and row["speed_key"].endswith("top4")
+
+
+def test_cli_keeps_the_named_models_and_names_an_unknown_one(tmp_path, capsys):
+    _write(tmp_path, "cls", _global("cls", 0, [0.4, 0.6, 0.8]))
+    _write(tmp_path, "spp", _global("spp", 0, [0.5, 0.77, 0.7]))
+    assert main(["--results", str(tmp_path), "--model", "spp 10"]) == 0
+    out = capsys.readouterr().out
+    assert "| spp 10 | 0 |" in out and "| cls - |" not in out
+    with pytest.raises(SystemExit):
+        main(["--results", str(tmp_path), "--model", "spp 99"])
+    assert "no row is labelled ['spp 99']" in capsys.readouterr().err
