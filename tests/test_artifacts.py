@@ -66,3 +66,19 @@ def test_unwritable_folder_is_refused_cleanly(tmp_path):
             save_artifact(spp(), ro)
     finally:
         ro.chmod(0o700)
+
+
+def test_a_top_layers_prefix_roundtrips_and_stays_out_of_the_mixed_server(tmp_path, batch):
+    from htclib.predict import PrefixServer
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(method="spp", prefix=PrefixConfig(length=3, top_layers=1))
+    model = GlobalSPP(cfg, H, tiny_bert(seed=0)).eval()
+    art = save_artifact(model, tmp_path / "art")
+    back = load_artifact(art, encoder=tiny_bert(seed=0), hierarchy=H)
+    assert back.prefix.kv.shape[0] == 1
+    ids, mask = batch
+    with torch.no_grad():
+        torch.testing.assert_close(model(ids, mask), back(ids, mask), atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="top layers only"):
+        PrefixServer({"t": art})
