@@ -37,7 +37,8 @@ $(VENV524)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 test-524: $(VENV524)/.installed
-	HF_HUB_OFFLINE=1 $(VENV524)/bin/python -m pytest -q tests/test_prefix.py tests/test_train.py tests/test_local.py \
+	HF_HUB_OFFLINE=1 $(VENV524)/bin/python -m pytest -q tests/test_prefix.py tests/test_prefix_top.py tests/test_train.py \
+		tests/test_local.py \
 		tests/test_contrastive.py tests/test_artifacts.py tests/test_dropout.py
 
 demo: venv
