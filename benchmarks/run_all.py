@@ -579,6 +579,10 @@ def splice_tta(res: dict, path: Path) -> None:
     saying so, and keep every other section as its full run wrote it."""
     old = path.read_text()
     at, end = old.find(TTA_HEADING), old.find(GOALS_HEADING)
+    # up to the next section (e.g. a "7b" run of a few rows, kept), at the latest the goals
+    nxt = old.find("\n## ", at + 1) + 1 if at >= 0 else 0
+    if 0 < nxt < end:
+        end = nxt
     if at < 0 or end < at:
         raise ValueError(f"{path}: no '{TTA_HEADING}' before '{GOALS_HEADING}' to replace")
     note = (

@@ -144,6 +144,11 @@ def test_a_time_to_accuracy_rerun_replaces_section_7_only(tmp_path):
     assert "old row" not in out and out.endswith(f"{GOALS_HEADING}\n\nmine\n")
     assert "rerun on 2026-11-30 in 597 s" in out
     assert "| spp 10 | 0 | 59.76 | 10 | 35.9 (33.6-38.2) | **359** | 1522 | 60.62 | 16 |" in out
+    # a section after 7 (a "7b" timing of a few rows) stays
+    doc.write_text(f"{TTA_HEADING}\n\nold row\n\n## 7b. Few rows\n\nkept 7b\n\n{GOALS_HEADING}\n")
+    splice_tta(res, doc)
+    out = doc.read_text()
+    assert "old row" not in out and "## 7b. Few rows\n\nkept 7b\n\n" + GOALS_HEADING in out
     doc.write_text("# B\n\nno sections\n")
     with pytest.raises(ValueError, match="BENCHMARKS.md"):
         splice_tta(res, doc)
