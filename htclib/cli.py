@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: spp (global prefix); peft: PEFT's prefix tuning, the cross-check",
     )
     t.add_argument("--prefix-length", type=int, help="P for global SPP (default 20)")
+    t.add_argument(
+        "--top-layers",
+        type=int,
+        help="global SPP: the prefix in the top N layers only, the layers below cached",
+    )
     t.add_argument("--level-lengths", help="local SPP: one P per level, e.g. 10,20")
     t.add_argument("--transfer", choices=["non", "copy", "transform"], help="local SPP start")
     t.add_argument("--encoder", help="'minilm' (offline default), a HF name or a folder")
@@ -145,6 +150,8 @@ def _config(args):
             setattr(obj, attr, getattr(args, flag))
     if args.prefix_length is not None:
         m.prefix.length = args.prefix_length
+    if args.top_layers is not None:
+        m.prefix.top_layers = args.top_layers
     if args.level_lengths:
         try:
             m.level_lengths = [int(x) for x in args.level_lengths.split(",")]
@@ -157,7 +164,9 @@ def _config(args):
     if args.recipe:
         cfg = apply_recipe(cfg, args.recipe)
     cfg.name = f"{cfg.data.name}/{m.method}"
-    type(m).__post_init__(m)  # validate the overridden fields
+    # validate the overridden fields, the recipe's among them (it returns a copy)
+    type(cfg.model.prefix).__post_init__(cfg.model.prefix)
+    type(cfg.model).__post_init__(cfg.model)
     return cfg
 
 

@@ -112,3 +112,16 @@ def test_explorer_labels_a_pasted_text_with_the_selected_prefix(trained):
     ex.text.value = "top1 top1 sub10 w4"
     html = ex.on_predict()
     assert html.startswith("label path: <b>A") and " &gt; <b>B" in html
+
+
+def test_top_layers_flag_sets_the_prefix_depth_and_bad_combinations_are_named(tmp_path):
+    work = tiny_workspace(tmp_path)
+    base = ["train", "--data", str(work / "data"), "--out", str(tmp_path / "r")]
+    cfg = cli._config(cli.build_parser().parse_args([*base, "--top-layers", "1"]))
+    assert cfg.model.prefix.top_layers == 1 and cfg.model.method == "spp"
+    for extra, why in (
+        (["--recipe", "ptv2"], "not with shift_positions"),
+        (["--method", "local"], "global SPP switch"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            cli._config(cli.build_parser().parse_args([*base, "--top-layers", "1", *extra]))
