@@ -541,9 +541,12 @@ class FrozenEncoderWithPrefix:
         return self
 
     def cls_states(self, input_ids, attention_mask):
-        if self.prefix.first_layer:
+        # only a PrefixEncoder with top_layers starts above layer 0 (a local level's
+        # transformed prefix, transfer.TransformedPrefix, covers every layer)
+        first = getattr(self.prefix, "first_layer", 0)
+        if first:
             if getattr(self, "lower_states", None) is None:
-                self.lower_states = LowerStates(self.encoder, self.prefix.first_layer)
+                self.lower_states = LowerStates(self.encoder, first)
             return encode_top(
                 self.encoder,
                 self.lower_states(input_ids, attention_mask),
