@@ -262,6 +262,16 @@ def stack_prefixes(prefixes: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Te
     return torch.stack(out), torch.stack(mask).to(prefixes[0].device)
 
 
+def check_pooling(encoder: nn.Module, pooling: str) -> None:
+    """``"cls"`` or ``"pooler"``, the latter only on an encoder loaded with its pooler."""
+    if pooling not in ("cls", "pooler"):
+        raise ValueError(f"pooling must be 'cls' or 'pooler', got {pooling!r}")
+    if pooling == "pooler" and getattr(encoder, "pooler", None) is None:
+        raise ValueError(
+            "pooling='pooler' needs an encoder loaded with its pooler (add_pooling_layer=True)"
+        )
+
+
 def encode(
     encoder: nn.Module,
     input_ids: torch.Tensor,
@@ -297,12 +307,7 @@ def encode(
         mask = torch.cat([prefix_mask.to(attention_mask.dtype), attention_mask], dim=1)
         kwargs[cache_keyword(encoder)] = build_cache(kv.to(next(encoder.parameters()).dtype), batch)
     positions = start + torch.arange(seq, device=input_ids.device).unsqueeze(0)  # (B, T)
-    if pooling not in ("cls", "pooler"):
-        raise ValueError(f"pooling must be 'cls' or 'pooler', got {pooling!r}")
-    if pooling == "pooler" and getattr(encoder, "pooler", None) is None:
-        raise ValueError(
-            "pooling='pooler' needs an encoder loaded with its pooler (add_pooling_layer=True)"
-        )
+    check_pooling(encoder, pooling)
     with cls_only_last_layer(encoder):
         out = encoder(
             input_ids=input_ids,
@@ -416,8 +421,7 @@ def encode_top(
     # read at index 0): the layers that do not run get zeros they never read.
     full = torch.cat([kv.new_zeros(first, *kv.shape[1:]), kv]) if first else kv
     mask = torch.cat([attention_mask.new_ones(batch, kv.shape[-2]), attention_mask], dim=1)
-    if pooling not in ("cls", "pooler"):
-        raise ValueError(f"pooling must be 'cls' or 'pooler', got {pooling!r}")
+    check_pooling(encoder, pooling)
     dtype = next(encoder.parameters()).dtype
     with _layers(encoder, slice(first, None), states), cls_only_last_layer(encoder):
         out = encoder(

@@ -121,9 +121,14 @@ def method_label(record: dict, with_variant: bool = False) -> str:
     return name
 
 
+def _prefix_fields(record: dict) -> dict:
+    """A record's ``PrefixConfig`` as stored (``{}`` for a config without one)."""
+    return record.get("config", {}).get("model", {}).get("prefix") or {}
+
+
 def prefix_init(record: dict) -> str:
     """How a record's prefix started (``PrefixConfig.init``; "random" when the config has none)."""
-    return (record.get("config", {}).get("model", {}).get("prefix") or {}).get("init", "random")
+    return _prefix_fields(record).get("init", "random")
 
 
 def recipe_name(record: dict) -> str:
@@ -157,12 +162,12 @@ def recipe_label(record: dict) -> str:
 
 def prefix_top_layers(record: dict) -> int | None:
     """N for a prefix in the top N layers only (``PrefixConfig.top_layers``), None: every layer."""
-    return (record.get("config", {}).get("model", {}).get("prefix") or {}).get("top_layers")
+    return _prefix_fields(record).get("top_layers")
 
 
 def prefix_projection(record: dict) -> bool:
     """Whether the prefix trained through the projection MLP (``PrefixConfig.projection``)."""
-    return bool((record.get("config", {}).get("model", {}).get("prefix") or {}).get("projection"))
+    return bool(_prefix_fields(record).get("projection"))
 
 
 def head_probe(record: dict) -> float | None:
