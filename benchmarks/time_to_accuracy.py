@@ -67,7 +67,7 @@ def speed_key(r: dict) -> tuple:
     """Records that train at the same speed (the prefix's start and the lrs do not change the
     cost; the batch size does, the frozen encoder's dropout (masks drawn every layer), and a
     local model's transfer variant: transform adds its MLP; a head probe adds its fit once; the
-    prefix's projection MLP runs every step)."""
+    prefix's projection MLP runs every step; contrastive pre-training runs once, before)."""
     cfg = r.get("config", {})
     probe = head_probe(r)
     return (
@@ -79,7 +79,25 @@ def speed_key(r: dict) -> tuple:
         *([f"probe{probe:g}"] if probe is not None else []),
         *(["projection"] if prefix_projection(r) else []),
         *([f"top{prefix_top_layers(r)}"] if prefix_top_layers(r) is not None else []),
+        *([_cl_key(cfg["contrastive"])] if cfg.get("contrastive") else []),
     )
+
+
+def _cl_key(cl: dict) -> str:
+    """Contrastive pre-training's cost: its epochs (or steps) and batch, not its lr."""
+    return f"cl{cl.get('epochs')}x{cl.get('batch_size')}" + (
+        f"s{cl['max_steps']}" if cl.get("max_steps") else ""
+    )
+
+
+def once_off_seconds(r: dict) -> float:
+    """Seconds a run spends outside its epochs, before the whole model's first dev score: the
+    head fitted to the start (LP-FT) and contrastive pre-training (CL -> BCE: the prefix's, or
+    each level's before its BCE epochs), all part of its time to accuracy."""
+    cl = [r.get("contrastive_history") or {}] + [
+        lv.get("contrastive") or {} for lv in r.get("levels") or []
+    ]
+    return float(r.get("head_probe_seconds", 0.0)) + sum(float(c.get("seconds", 0.0)) for c in cl)
 
 
 COUNTS = ("dev_headline_tp", "dev_headline_fp", "dev_headline_fn")
@@ -94,8 +112,7 @@ def dev_curve(r: dict) -> list[dict] | None:
     None for a local record from before the levels kept their counts."""
     hist = r["history"]
     if r["method"] != "local":
-        # a head fitted before training (LP-FT) is time spent before epoch 1
-        out, elapsed = [], float(r.get("head_probe_seconds", 0.0))
+        out, elapsed = [], once_off_seconds(r)
         for n, h in enumerate(hist, start=1):
             elapsed += h["seconds"]
             out.append({"epochs": {1: n}, "seconds": elapsed, "dev": h["dev_headline"]})
@@ -105,7 +122,7 @@ def dev_curve(r: dict) -> list[dict] | None:
     levels = sorted({h["level"] for h in hist})
     by = {lv: [h for h in hist if h["level"] == lv] for lv in levels}
     kept = {i["level"]: i["best_epoch"] for i in r["levels"]}
-    upper, epochs, elapsed = [0, 0, 0], {}, 0.0
+    upper, epochs, elapsed = [0, 0, 0], {}, once_off_seconds(r)
     for lv in levels[:-1]:
         best = next(h for h in by[lv] if h["epoch"] == kept[lv])
         upper = [a + best[k] for a, k in zip(upper, COUNTS, strict=True)]
@@ -164,7 +181,8 @@ def epoch_seconds(config: dict) -> dict[int, float]:
     """Wall seconds of one training epoch plus its dev scoring, per level (a global model has
     level 1 only), through ``experiment.run`` (the path every run takes), in a scratch folder:
     nothing is written to the records. Key 0: seconds spent once (the head's probe fit before
-    the first epoch, LP-FT; a top-layers prefix's pass of the layers below), 0 for runs without."""
+    the first epoch, LP-FT; contrastive pre-training, CL -> BCE; a top-layers prefix's pass of
+    the layers below), 0 for runs without."""
     from htclib.experiment import RunConfig, run
 
     cfg = RunConfig(**config)
@@ -179,7 +197,7 @@ def epoch_seconds(config: dict) -> dict[int, float]:
     once_off = max(float(hist[0]["seconds"] - hist[-1]["seconds"]), 0.0) if once else 0.0
     per_epoch = hist[-1:] if once else hist  # a local model: one epoch of each level
     return {
-        0: float(r.get("head_probe_seconds", 0.0)) + once_off,
+        0: once_off_seconds(r) + once_off,
         **{int(h.get("level", 1)): float(h["seconds"]) for h in per_epoch},
     }
 

@@ -213,3 +213,44 @@ def test_cli_keeps_the_named_models_and_names_an_unknown_one(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--results", str(tmp_path), "--model", "spp 99"])
     assert "no row is labelled ['spp 99']" in capsys.readouterr().err
+
+
+def test_contrastive_pretraining_counts_before_epoch_one_and_times_apart(tmp_path):
+    _write(tmp_path, "cls", _global("cls", 0, [0.4, 0.6, 0.8]))
+    plain = _global("spp", 0, [0.5, 0.77], secs=4.0)
+    _write(tmp_path, "spp", plain)
+    cl = _global("spp", 0, [0.5, 0.77], secs=4.0)
+    cl["config"]["contrastive"] = {"epochs": 2, "batch_size": 64, "lr": 0.001}
+    cl["contrastive_history"] = {"seconds": 30.0, "steps": 26}
+    _write(tmp_path, "spp-cl", cl)
+    rows = {r["model"]: r for r in time_to_accuracy(tmp_path, "wos", 0.95)}
+    a, b = rows["spp 10"], rows["spp 10 (CL lr 0.001)"]
+    assert a["seconds_to_target"] == 2 * 4 and b["seconds_to_target"] == 30 + 2 * 4
+    assert a["speed_key"] != b["speed_key"] and b["speed_key"].endswith("cl2x64")
+
+
+def test_a_local_runs_levels_pretraining_counts_before_its_first_score():
+    hist = [
+        {
+            "level": lv,
+            "epoch": e,
+            "dev_headline": 0.0,
+            "seconds": 5.0,
+            "dev_headline_tp": 1,
+            "dev_headline_fp": 0,
+            "dev_headline_fn": 1,
+        }
+        for lv in (1, 2)
+        for e in (1, 2)
+    ]
+    rec = {
+        "method": "local",
+        "history": hist,
+        "levels": [
+            {"level": 1, "best_epoch": 2, "contrastive": {"seconds": 7.0}},
+            {"level": 2, "best_epoch": 2, "contrastive": {"seconds": 3.0}},
+        ],
+    }
+    curve = dev_curve(rec)
+    # both levels' pre-training, level 1's two epochs, then level 2's first epoch
+    assert curve[0]["seconds"] == 7 + 3 + 2 * 5 + 5
