@@ -75,12 +75,14 @@ class SPP(nn.Module):
     """htclib's prefix path. ``encoder_dropout=True`` keeps the frozen encoder's dropout on in
     training (P-tuning v2 and PEFT do, and htclib's recipe since 2026-11-30); False: the frozen
     encoder in eval mode, no dropout masks to draw (htclib's recipe until then).
-    ``fast_dropout`` draws the masks as htclib's models do (:mod:`htclib.dropout`); False keeps
-    torch's stock dropout."""
+    ``fast_dropout`` draws the masks as htclib's models do (:mod:`htclib.dropout`; ``masks``:
+    its mask kind, "words" the cheaper-draw lever); False keeps torch's stock dropout."""
 
-    def __init__(self, enc, n_labels=141, length=20, encoder_dropout=True, fast_dropout=True):
+    def __init__(
+        self, enc, n_labels=141, length=20, encoder_dropout=True, fast_dropout=True, masks="rand"
+    ):
         super().__init__()
-        self.enc = use_fast_dropout(enc) if fast_dropout else enc
+        self.enc = use_fast_dropout(enc, masks) if fast_dropout else enc
         for p in enc.parameters():
             p.requires_grad_(False)
         self.prefix = PrefixEncoder(PrefixConfig(length=length), enc)

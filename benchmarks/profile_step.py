@@ -6,18 +6,23 @@ the seconds per step unprofiled and the operators by self CPU time. The profiler
 overhead, so the shares say where to look, not what a step costs. Then the random draws of
 one attention-dropout mask (MiniLM, batch 16, 12 heads, 128 x 158 with P=30) on 1 and 2
 threads: torch's float ``uniform_`` (what ``rand_like`` runs) against 64-bit random words, one
-word per four elements (the lever a cheaper mask would pull).
+word per four elements (the lever a cheaper mask would pull). ``--masks R``: instead, the
+whole step with htclib's masks against the same step with word masks
+(``htclib.dropout``, ``masks="words"``), one step each in R interleaved rounds, with the
+ratio taken within each round (this machine's speed moves within a run).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import statistics
 import time
 
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from benchmarks.common import SPP, batch, encoder, train_step_fn
+from benchmarks.common import SPP, batch, encoder, interleaved_rounds, train_step_fn
 
 
 def _ms(fn, reps: int = 7) -> float:
@@ -41,13 +46,32 @@ def rng_draws() -> None:
         )
 
 
+def mask_rounds(reps: int) -> None:
+    ids, mask = batch(16, 128)
+    enc = encoder("minilm")
+    fns = {m: train_step_fn(SPP(copy.deepcopy(enc), masks=m), ids, mask) for m in ("rand", "words")}
+    rounds = interleaved_rounds(fns, reps=reps, steps=1, warmup=2)
+    ratio = [r / w for r, w in zip(rounds["rand"], rounds["words"], strict=True)]
+    med = {m: statistics.median(v) for m, v in rounds.items()}
+    print(
+        f"step s, median of {reps} rounds: rand masks {med['rand']:.3f}, word masks "
+        f"{med['words']:.3f}; speed-up within a round: median {statistics.median(ratio):.3f}, "
+        f"quartiles {statistics.quantiles(ratio, n=4)[0]:.3f}-{statistics.quantiles(ratio, n=4)[2]:.3f}, "
+        f"range {min(ratio):.3f}-{max(ratio):.3f}, faster in {sum(x > 1 for x in ratio)} of {reps}"
+    )
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rows", type=int, default=15)
+    ap.add_argument("--masks", type=int, metavar="ROUNDS", help="time rand vs word masks instead")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    if args.masks:
+        mask_rounds(args.masks)
+        return 0
     ids, mask = batch(16, 128)
     step = train_step_fn(SPP(encoder("minilm")), ids, mask)
     for _ in range(3):

@@ -103,3 +103,52 @@ def test_htclib_models_draw_cheap_masks_and_peft_keeps_stock_ones():
     pytest.importorskip("peft")
     model = build_model(ModelConfig(method="peft"), h, tiny_bert(seed=0))
     assert not any(isinstance(m, FastDropout) for m in model.modules())
+
+
+def test_word_masks_keep_one_minus_p_unbiased_and_pass_the_mask_back():
+    torch.manual_seed(0)
+    x = torch.ones(1_000_001, requires_grad=True)  # not a multiple of 4: the last word's tail
+    y = fast_dropout(x, 0.1, masks="words")
+    rate = round(0.1 * 65536) / 65536  # p on the 16-bit draws' grid
+    dropped = (y == 0).float().mean().item()
+    assert abs(dropped - rate) < 0.0015  # 5 binomial standard deviations at n = 1e6
+    kept = y[y != 0]
+    torch.testing.assert_close(kept, torch.full_like(kept, 1 / (1 - rate)))
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, y.detach())
+    # four draws per word, each uniform: every quarter of the words' views drops at the rate
+    torch.manual_seed(1)
+    quarters = (fast_dropout(torch.ones(400_000), 0.3, masks="words") == 0).view(-1, 4).float()
+    for q in quarters.mean(0).tolist():
+        assert abs(q - round(0.3 * 65536) / 65536) < 0.004  # 5 sd at n = 1e5
+    torch.manual_seed(2)
+    a = fast_dropout(torch.ones(1000), 0.5, masks="words")
+    torch.manual_seed(2)
+    assert torch.equal(a, fast_dropout(torch.ones(1000), 0.5, masks="words"))  # seeded
+    assert not fast_dropout(x, 0.999995, masks="words").any()  # rounds to 1: all dropped
+    with pytest.raises(ValueError, match="dropout masks 'bits'"):
+        fast_dropout(x, 0.1, masks="bits")
+    with pytest.raises(ValueError, match="dropout masks 'bits'"):
+        use_fast_dropout(tiny_bert(seed=0), masks="bits")
+
+
+def test_an_encoder_set_to_word_masks_draws_them_in_every_dropout_and_its_attention():
+    enc = use_fast_dropout(tiny_bert(seed=0, init=0.2), masks="words")
+    drops = [m for m in enc.modules() if isinstance(m, FastDropout)]
+    assert drops and all(m.masks == "words" for m in drops)
+    selfs = [m for m in enc.modules() if type(m).__name__.endswith("SelfAttention")]
+    assert selfs and all(m.htclib_masks == "words" for m in selfs)
+    # attention() reads the module's setting: the draw is the words', not rand_like's
+    g = torch.Generator().manual_seed(1)
+    q, k, v = (torch.randn(1, 2, 3, 4, generator=g) for _ in range(3))
+    torch.manual_seed(7)
+    out, _ = attention(selfs[0], q, k, v, None, dropout=0.3, scaling=0.5)
+    torch.manual_seed(7)
+    probs = torch.softmax((q @ k.transpose(-1, -2)) * 0.5, -1)
+    ref = fast_dropout(probs, 0.3, masks="words") @ v
+    torch.testing.assert_close(out, ref.transpose(1, 2), atol=1e-6, rtol=1e-5)
+    torch.manual_seed(7)
+    rand_ref = fast_dropout(probs, 0.3) @ v
+    assert not torch.allclose(out, rand_ref.transpose(1, 2))
+    use_fast_dropout(enc)  # back to the models' masks
+    assert all(m.masks == "rand" for m in drops) and all(m.htclib_masks == "rand" for m in selfs)
