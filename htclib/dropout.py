@@ -115,8 +115,9 @@ def use_fast_dropout(encoder: nn.Module, masks: str = "rand") -> nn.Module:
     if masks not in MASKS:
         raise ValueError(f"dropout masks {masks!r}: expected one of {MASKS}")
     for module in list(encoder.modules()):
-        if hasattr(module, "is_causal") or type(module).__name__.endswith("SelfAttention"):
-            module.htclib_masks = masks  # read by attention(): the module it is handed
+        # attention() reads it from the module it is handed: set on every module, no guessing
+        # which class an architecture calls its attention
+        module.htclib_masks = masks
         for name, child in list(module.named_children()):
             if type(child) is nn.Dropout:
                 setattr(module, name, FastDropout(child.p, child.inplace, masks))
