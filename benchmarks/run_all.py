@@ -271,6 +271,11 @@ def utilisation(quick: bool) -> dict:
         "no encoder dropout (htclib's recipe until 2026-11-30)": (16, False, True, threads, "rand"),
         "batch 32": (32, True, True, threads, "rand"),
         "batch 32, no encoder dropout": (32, False, True, threads, "rand"),
+        # the cheaper masks with the bigger batches, dropout on: levers a user combines
+        # (ModelConfig.dropout_masks, TrainConfig.batch_size) without changing the model
+        "batch 32, word masks": (32, True, True, threads, "words"),
+        "batch 48 (the paper's)": (48, True, True, threads, "rand"),
+        "batch 48, word masks": (48, True, True, threads, "words"),
     }
     if threads > 1 and not quick:
         setups["1 thread (per-core efficiency)"] = (16, True, True, 1, "rand")

@@ -72,6 +72,12 @@ class ModelConfig:
     head_probe: fit the head to the model's start before training (LP-FT): logistic regression
         on the [CLS] states of the training texts with inverse L2 strength C = this value (the
         linear-probe baseline's is 10), after ``head_bias``; None: off. Global models only.
+    dropout_masks: how htclib draws the encoder's dropout masks (:mod:`htclib.dropout`):
+        ``"rand"`` (a uniform draw per element compared with p: the records' setting) or
+        ``"words"`` (four 16-bit draws per random 64-bit word, p on a 2^-16 grid: the cheaper
+        draw, ``benchmarks/BENCHMARKS.md`` section 5). Both are unbiased Bernoulli masks; a
+        seed draws different masks under each, so runs of one are not reruns of the other.
+        PEFT's cross-check keeps torch's modules and ignores it.
     """
 
     method: str = "spp"
@@ -85,6 +91,7 @@ class ModelConfig:
     encoder_dropout: bool = True
     head_bias: str = "prior"
     head_probe: float | None = None
+    dropout_masks: str = "rand"
 
     def __post_init__(self):
         if isinstance(self.prefix, dict):
@@ -99,6 +106,8 @@ class ModelConfig:
             raise ValueError(f"pooling must be 'cls' or 'pooler', got {self.pooling!r}")
         if self.head_bias not in ("prior", "zero"):
             raise ValueError(f"head_bias must be 'prior' or 'zero', got {self.head_bias!r}")
+        if self.dropout_masks not in ("rand", "words"):
+            raise ValueError(f"dropout_masks must be 'rand' or 'words', got {self.dropout_masks!r}")
         if self.head_probe is not None:
             if not (isinstance(self.head_probe, (int, float)) and self.head_probe > 0):
                 raise ValueError(f"head_probe must be a C > 0 or None, got {self.head_probe!r}")

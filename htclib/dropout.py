@@ -14,7 +14,8 @@ and routes its attention through :func:`attention`, which is SDPA itself wheneve
 applies (inference, a frozen encoder in eval mode) and attention with the cheap mask otherwise.
 htclib's own models (CLS, SPP, local) use it; PEFT's cross-check keeps stock modules.
 
-``masks="words"`` (a benchmark lever, not the models' default) draws the keep-mask from random
+``masks="words"`` (``ModelConfig.dropout_masks="words"``; not the default, so the records'
+runs keep their masks) draws the keep-mask from random
 64-bit words cut into four 16-bit draws: one RNG call per four elements, where torch's CPU
 ``uniform_`` draws one float per element on one thread. The rate is p rounded to a multiple of
 2^-16 (0.1 -> 0.100006) and the scaling is 1 / (1 - that rate), so the output is unbiased;
@@ -110,8 +111,9 @@ def _register() -> None:
 
 def use_fast_dropout(encoder: nn.Module, masks: str = "rand") -> nn.Module:
     """Swap ``encoder``'s dropout for :class:`FastDropout` and, if it runs SDPA, its attention
-    for :func:`attention`, drawing ``masks`` ("rand", htclib's models; "words", a benchmark
-    lever); in place, returns ``encoder``. Weights and state dict are untouched."""
+    for :func:`attention`, drawing ``masks`` ("rand", htclib's models; "words", the cheaper
+    draw: ``ModelConfig.dropout_masks``); in place, returns ``encoder``. Weights and state
+    dict are untouched."""
     if masks not in MASKS:
         raise ValueError(f"dropout masks {masks!r}: expected one of {MASKS}")
     for module in list(encoder.modules()):

@@ -54,7 +54,8 @@ class LocalSPP(nn.Module):
             )
         self.cfg = cfg
         self.hierarchy = hierarchy
-        self.encoder = use_fast_dropout(encoder)  # SimCSE's views draw masks (htclib.dropout)
+        # SimCSE's views draw masks too (htclib.dropout)
+        self.encoder = use_fast_dropout(encoder, cfg.dropout_masks)
         self.prefixes = nn.ModuleList(
             PrefixEncoder(replace(cfg.prefix, length=p), encoder) for p in cfg.level_lengths
         )

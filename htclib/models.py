@@ -38,7 +38,9 @@ class HTCModel(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.hierarchy = hierarchy
-        self.encoder = use_fast_dropout(encoder) if self.fast_dropout else encoder
+        self.encoder = (
+            use_fast_dropout(encoder, cfg.dropout_masks) if self.fast_dropout else encoder
+        )
         self.head = ClassifierHead(encoder.config.hidden_size, hierarchy.n_labels, cfg.head_dropout)
 
     def head_parameters(self) -> list[nn.Parameter]:

@@ -149,7 +149,8 @@ def recipe_label(record: dict) -> str:
     """:func:`recipe_name` as every table and plot names the row: ``+tokinit`` marks a prefix
     started from tokens, ``+probeC`` a head fitted to the model's start (LP-FT), ``+proj`` a
     prefix trained through P-tuning v2's projection MLP, ``+topN`` a prefix in the top N layers
-    only: their own rows too."""
+    only, ``+words`` dropout masks drawn from random words (``ModelConfig.dropout_masks``):
+    their own rows too."""
     probe, top = head_probe(record), prefix_top_layers(record)
     return (
         recipe_name(record)
@@ -157,6 +158,7 @@ def recipe_label(record: dict) -> str:
         + (f"+probe{probe:g}" if probe is not None else "")
         + ("+proj" if prefix_projection(record) else "")
         + (f"+top{top}" if top is not None else "")
+        + ("+words" if dropout_masks(record) == "words" else "")
     )
 
 
@@ -168,6 +170,12 @@ def prefix_top_layers(record: dict) -> int | None:
 def prefix_projection(record: dict) -> bool:
     """Whether the prefix trained through the projection MLP (``PrefixConfig.projection``)."""
     return bool(_prefix_fields(record).get("projection"))
+
+
+def dropout_masks(record: dict) -> str:
+    """How a record's encoder drew its dropout masks (``ModelConfig.dropout_masks``; "rand"
+    for records from before the field)."""
+    return record.get("config", {}).get("model", {}).get("dropout_masks", "rand")
 
 
 def head_probe(record: dict) -> float | None:

@@ -152,3 +152,37 @@ def test_an_encoder_set_to_word_masks_draws_them_in_every_dropout_and_its_attent
     assert not torch.allclose(out, rand_ref.transpose(1, 2))
     use_fast_dropout(enc)  # back to the models' masks
     assert all(m.masks == "rand" for m in drops) and all(m.htclib_masks == "rand" for m in selfs)
+
+
+def test_model_config_chooses_the_masks_and_keeps_the_records_keys():
+    """``ModelConfig.dropout_masks`` reaches every dropout of CLS, SPP and local models; at its
+    default a run keeps the key it had before the field existed, the other draw gets its own
+    key and its own table label; a wrong name is refused before anything is built."""
+    from htclib.configs import ModelConfig
+    from htclib.experiment import RunConfig
+    from htclib.hierarchy import Hierarchy
+    from htclib.local import LocalSPP
+    from htclib.models import build_model
+    from htclib.results import recipe_label
+
+    h = Hierarchy.from_paths([["a", "a1"], ["a", "a2"], ["b", "b1"]])
+    for masks in ("rand", "words"):
+        cfg = ModelConfig(method="spp", dropout_masks=masks)
+        built = [
+            build_model(ModelConfig(method=m, dropout_masks=masks), h, tiny_bert(seed=0))
+            for m in ("cls", "spp")
+        ] + [LocalSPP(cfg, h, tiny_bert(seed=0))]
+        for model in built:
+            drops = [m for m in model.encoder.modules() if isinstance(m, FastDropout)]
+            assert drops and all(d.masks == masks for d in drops)
+            others = [m for m in model.encoder.modules() if not isinstance(m, FastDropout)]
+            assert all(m.htclib_masks == masks for m in others)  # what attention() reads
+    plain = RunConfig(model={"method": "spp"})
+    same = RunConfig(model={"method": "spp", "dropout_masks": "rand"})
+    words = RunConfig(model={"method": "spp", "dropout_masks": "words"})
+    assert plain.key() == same.key() != words.key()
+    model = {"encoder_dropout": True, "dropout_masks": "words"}
+    rec = {"method": "spp", "config": {"model": model}}
+    assert recipe_label(rec) == "htclib+words"
+    with pytest.raises(ValueError, match="dropout_masks"):
+        ModelConfig(dropout_masks="bits")
