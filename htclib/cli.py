@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--transfer", choices=["non", "copy", "transform"], help="local SPP start")
     t.add_argument("--encoder", help="'minilm' (offline default), a HF name or a folder")
     t.add_argument("--recipe", choices=["htclib", "ptv2"], help="training choices (README)")
+    t.add_argument(
+        "--dropout-masks",
+        choices=["rand", "words"],
+        help="how the encoder's dropout masks are drawn: rand (default) or words (cheaper draw)",
+    )
     t.add_argument("--epochs", type=int, help="max epochs (early stopping on dev decides)")
     t.add_argument("--patience", type=int, help="epochs without dev progress before stopping")
     t.add_argument("--lr", type=float, help="learning rate (prefix, or encoder for cls)")
@@ -139,6 +144,7 @@ def _config(args):
         ("method", m, "method"),
         ("transfer", m, "transfer"),
         ("encoder", m, "encoder"),
+        ("dropout_masks", m, "dropout_masks"),
         ("epochs", t, "max_epochs"),
         ("patience", t, "patience"),
         ("lr", t, "lr"),

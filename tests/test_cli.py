@@ -125,3 +125,13 @@ def test_top_layers_flag_sets_the_prefix_depth_and_bad_combinations_are_named(tm
     ):
         with pytest.raises(ValueError, match=why):
             cli._config(cli.build_parser().parse_args([*base, "--top-layers", "1", *extra]))
+
+
+def test_dropout_masks_flag_reaches_the_model_config(tmp_path):
+    work = tiny_workspace(tmp_path)
+    base = ["train", "--data", str(work / "data"), "--out", str(tmp_path / "r")]
+    parse = cli.build_parser().parse_args
+    assert cli._config(parse(base)).model.dropout_masks == "rand"
+    assert cli._config(parse([*base, "--dropout-masks", "words"])).model.dropout_masks == "words"
+    with pytest.raises(SystemExit):  # argparse names the choices
+        parse([*base, "--dropout-masks", "bits"])
