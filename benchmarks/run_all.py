@@ -248,9 +248,10 @@ def _flop_per_cycle() -> tuple[int, str]:
     }.get(vector_isa(cpu_flags()), (0, "no AVX2"))
 
 
-def utilisation(quick: bool) -> dict:
+def utilisation(quick: bool, n_rounds: int | None = None) -> dict:
     """5. FLOP/s of the SPP training step (torch's FlopCounterMode) against the measured matmul
-    peak, and what each lever changes (all timed interleaved in this one run)."""
+    peak, and what each lever changes (all timed interleaved in this one run; ``n_rounds``
+    interleaved rounds, 5 by default)."""
     from htclib.prefix import cls_only_last_layer
 
     enc = encoder("minilm")
@@ -311,18 +312,26 @@ def utilisation(quick: bool) -> dict:
 
         return f
 
-    # The matmul peak is timed inside the same rounds as the steps: between two quiet runs it
-    # moved by 30% (78.8 vs 112.8 GFLOP/s), so a share is only meaningful against the peak of
-    # the same moment; each round gives one share, the table its median and range.
+    # The matmul peak is timed right before each step, in every round: between two quiet runs
+    # it moved by 30% (78.8 vs 112.8 GFLOP/s) and within one run a round's shares spread
+    # 0.34-0.84 when one matmul per round served every step (2026-12-07), so a share is only
+    # meaningful against the peak of the same moment. Each round gives each step one share
+    # against its own matmul; the table gives their median and range.
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
     mm_flops = 2 * 2048**3
     counts = sorted({v[3] for v in setups.values()})
-    fns = {k: timed(steps[k], setups[k][3]) for k in steps}
-    for n in counts:
-        fns[f"mm{n}"] = timed(lambda: a @ b, n)
-    rounds = interleaved_rounds(fns, reps=3 if quick else 5, steps=2 if quick else 3)
+    fns = {}
+    for k in steps:
+        fns[f"mm@{k}"] = timed(lambda: a @ b, setups[k][3])
+        fns[k] = timed(steps[k], setups[k][3])
+    reps = n_rounds or (3 if quick else 5)
+    rounds = interleaved_rounds(fns, reps=reps, steps=2 if quick else 3)
     t = {k: float(np.median(v)) for k, v in rounds.items()}
-    peaks = {n: mm_flops / t[f"mm{n}"] for n in counts}
+    peaks = {
+        n: mm_flops
+        / float(np.median([x for k in steps if setups[k][3] == n for x in rounds[f"mm@{k}"]]))
+        for n in counts
+    }
     mhz = None
     try:
         mhz = max(
@@ -340,7 +349,7 @@ def utilisation(quick: bool) -> dict:
         rate = flops[name] / t[name]
         shares = [
             (flops[name] / ts) / (mm_flops / tm)
-            for ts, tm in zip(rounds[name], rounds[f"mm{n}"], strict=True)
+            for ts, tm in zip(rounds[name], rounds[f"mm@{name}"], strict=True)
         ]
         rows.append(
             {
@@ -351,7 +360,8 @@ def utilisation(quick: bool) -> dict:
                 "step_seconds": round(t[name], 4),
                 "ex_s": round(bs / t[name], 2),
                 "gflops": round(rate / 1e9, 1),
-                "share_of_matmul_peak": round(rate / peaks[n], 3),
+                # the median of the step's shares against the matmul timed right before it
+                "share_of_matmul_peak": round(float(np.median(shares)), 3),
                 # per round: this step's FLOP/s over the matmul's of the same round
                 "share_rounds": [
                     round(min(shares), 3),
@@ -361,6 +371,7 @@ def utilisation(quick: bool) -> dict:
             }
         )
     out = {
+        "rounds": reps,
         "rows": rows,
         "matmul_peak_gflops": {n: round(v / 1e9, 1) for n, v in peaks.items()},
         "theoretical_gflops": round(theo / 1e9, 1) if theo else None,
@@ -510,25 +521,7 @@ def write_markdown(res: dict, path: Path) -> None:
         f"mixed / single-prefix batch: **{res['serving']['mixed_over_single']}x** (goal >= 0.9x); "
         f"mixed / one pass per prefix: {res['serving']['mixed_over_per_prefix']}x.",
         "",
-        "## 5. Utilisation (SPP training step, MiniLM, seq 128, fp32)",
-        "",
-        "FLOPs per step counted by torch's FlopCounterMode (forward + backward); share = achieved "
-        "FLOP/s over the measured fp32 matmul peak at the same thread count, the matmul timed in "
-        "the same interleaved rounds as the steps (share: median; per round: lowest-highest of "
-        "the round-by-round shares) (matmul peak, median "
-        + ", ".join(f"{v} GFLOP/s on {k} thread(s)" for k, v in u["matmul_peak_gflops"].items())
-        + f"; theoretical {u['theoretical_gflops']} GFLOP/s: {u['peak_note']}).",
-        "",
-        "| setup | threads | batch | GFLOP/step | s/step | examples/s | GFLOP/s | share of peak "
-        "| per round | examples/s vs base |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-        *[
-            f"| {r['setup']} | {r['threads']} | {r['batch']} | {r['step_gflop']} | {r['step_seconds']} | "
-            f"{r['ex_s']} | {r['gflops']} | **{r['share_of_matmul_peak']}** | "
-            f"{_range(r.get('share_rounds')).strip(' ()')} | {r['ex_s_over_base']} |"
-            for r in u["rows"]
-        ],
-        "",
+        *utilisation_markdown(u),
         "## 6. Artifact size (MiniLM, WoS labels)",
         "",
         "| model | bytes | % of full checkpoint |",
@@ -545,6 +538,42 @@ def write_markdown(res: dict, path: Path) -> None:
         at = old.find(GOALS_HEADING)
         kept = old[at:] if at >= 0 else ""
     path.write_text("\n".join(L) + "\n" + ("\n" + kept if kept else ""))
+
+
+UTIL_HEADING = "## 5. Utilisation (SPP training step, MiniLM, seq 128, fp32)"
+
+
+def utilisation_markdown(u: dict, note: str = "") -> list[str]:
+    """Section 5 of BENCHMARKS.md from the utilisation results (ends with a blank line)."""
+    return [
+        UTIL_HEADING,
+        "",
+        *([note, ""] if note else []),
+        "FLOPs per step counted by torch's FlopCounterMode (forward + backward); share = achieved "
+        "FLOP/s over the measured fp32 matmul peak at the same thread count, "
+        + (
+            f"a matmul timed right before each step in each of {u['rounds']} interleaved rounds "
+            "(share: the median of the step's shares against its own matmul; per round: their "
+            "lowest-highest) "
+            if "rounds" in u  # runs before 2026-12-07's second: one matmul per round for all
+            else "the matmul timed in the same interleaved rounds as the steps (share: median; "
+            "per round: lowest-highest of the round-by-round shares) "
+        )
+        + "(matmul peak, median "
+        + ", ".join(f"{v} GFLOP/s on {k} thread(s)" for k, v in u["matmul_peak_gflops"].items())
+        + f"; theoretical {u['theoretical_gflops']} GFLOP/s: {u['peak_note']}).",
+        "",
+        "| setup | threads | batch | GFLOP/step | s/step | examples/s | GFLOP/s | share of peak "
+        "| per round | examples/s vs base |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *[
+            f"| {r['setup']} | {r['threads']} | {r['batch']} | {r['step_gflop']} | {r['step_seconds']} | "
+            f"{r['ex_s']} | {r['gflops']} | **{r['share_of_matmul_peak']}** | "
+            f"{_range(r.get('share_rounds')).strip(' ()')} | {r['ex_s_over_base']} |"
+            for r in u["rows"]
+        ],
+        "",
+    ]
 
 
 TTA_HEADING = "## 7. Time to accuracy (wos)"
@@ -585,25 +614,41 @@ def tta_markdown(ta: dict, note: str = "") -> list[str]:
     ]
 
 
-def splice_tta(res: dict, path: Path) -> None:
-    """Replace section 7 of an existing BENCHMARKS.md with a time-to-accuracy run of its own
-    (``--only time_to_accuracy``: new records, ~10 minutes instead of the full run's ~30),
-    saying so, and keep every other section as its full run wrote it."""
+def splice_section(path: Path, heading: str, lines: list[str]) -> None:
+    """Replace the section under ``heading`` of an existing BENCHMARKS.md (up to the next
+    section, at the latest the goals) with ``lines``; every other section stays as written."""
     old = path.read_text()
-    at, end = old.find(TTA_HEADING), old.find(GOALS_HEADING)
+    at, end = old.find(heading), old.find(GOALS_HEADING)
     # up to the next section (e.g. a "7b" run of a few rows, kept), at the latest the goals
     nxt = old.find("\n## ", at + 1) + 1 if at >= 0 else 0
     if 0 < nxt < end:
         end = nxt
     if at < 0 or end < at:
-        raise ValueError(f"{path}: no '{TTA_HEADING}' before '{GOALS_HEADING}' to replace")
-    note = (
+        raise ValueError(f"{path}: no '{heading}' before '{GOALS_HEADING}' to replace")
+    path.write_text(old[:at] + "\n".join(lines).rstrip("\n") + "\n\n" + old[end:])
+
+
+def _rerun_note(res: dict, section: str, others: str) -> str:
+    command = res.get("command") or f"python -m benchmarks.run_all --only {section}"
+    return (
         f"*This section alone was rerun on {res['date']} in {res['seconds']:.0f} s "
-        "(`python -m benchmarks.run_all --only time_to_accuracy`, results in "
-        "`benchmarks/results/quick.json`); sections 1-6 are the full run's above.*"
+        f"(`{command}`, results in `benchmarks/results/quick.json`); {others} are the "
+        "full run's.*"
     )
-    new = "\n".join(tta_markdown(res["time_to_accuracy"], note)) + "\n\n"
-    path.write_text(old[:at] + new + old[end:])
+
+
+def splice_tta(res: dict, path: Path) -> None:
+    """Replace section 7 of an existing BENCHMARKS.md with a time-to-accuracy run of its own
+    (``--only time_to_accuracy``: new records, ~10 minutes instead of the full run's ~30),
+    saying so, and keep every other section as its full run wrote it."""
+    note = _rerun_note(res, "time_to_accuracy", "sections 1-6")
+    splice_section(path, TTA_HEADING, tta_markdown(res["time_to_accuracy"], note))
+
+
+def splice_utilisation(res: dict, path: Path) -> None:
+    """The same for section 5 (``--only utilisation``, e.g. with more ``--rounds``)."""
+    note = _rerun_note(res, "utilisation", "sections 1-4, 6 and 7")
+    splice_section(path, UTIL_HEADING, utilisation_markdown(res["utilisation"], note))
 
 
 def _range(lo_hi) -> str:
@@ -620,14 +665,26 @@ def main(argv=None) -> int:
         nargs="+",
         metavar="SECTION",
         help="run these sections only (throughput bf16 padding serving utilisation sizes "
-        "time_to_accuracy); BENCHMARKS.md is written by full runs, and its section 7 by "
-        "--only time_to_accuracy",
+        "time_to_accuracy); BENCHMARKS.md is written by full runs, its section 5 by --only "
+        "utilisation and its section 7 by --only time_to_accuracy",
+    )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help="interleaved rounds of section 5 (utilisation; default 5): more resolve its "
+        "shares better on a machine whose speed moves",
     )
     args = ap.parse_args(argv)
+    if args.rounds is not None and args.rounds < 1:
+        ap.error(f"--rounds must be >= 1, got {args.rounds}")
     torch.manual_seed(0)
     t0 = time.perf_counter()
     res = {
-        "command": "python -m benchmarks.run_all" + (" --quick" if args.quick else ""),
+        "command": "python -m benchmarks.run_all"
+        + (" --quick" if args.quick else "")
+        + (f" --only {' '.join(args.only)}" if args.only else "")
+        + (f" --rounds {args.rounds}" if args.rounds else ""),
         "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),
     }
@@ -643,7 +700,7 @@ def main(argv=None) -> int:
         if args.only and name not in args.only:
             continue
         print(f"== {name}", flush=True)
-        res[name] = fn(args.quick)
+        res[name] = fn(args.quick, args.rounds) if name == "utilisation" else fn(args.quick)
     res["seconds"] = time.perf_counter() - t0
     out = HERE / "results"
     out.mkdir(exist_ok=True)
@@ -654,6 +711,8 @@ def main(argv=None) -> int:
         write_markdown(res, HERE / "BENCHMARKS.md")
     elif not args.quick and args.only == ["time_to_accuracy"]:
         splice_tta(res, HERE / "BENCHMARKS.md")
+    elif not args.quick and args.only == ["utilisation"]:
+        splice_utilisation(res, HERE / "BENCHMARKS.md")
     print(f"done in {res['seconds']:.0f} s")
     return 0
 

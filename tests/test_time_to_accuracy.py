@@ -155,6 +155,34 @@ def test_a_time_to_accuracy_rerun_replaces_section_7_only(tmp_path):
     assert doc.read_text() == "# B\n\nno sections\n"  # untouched
 
 
+def test_a_utilisation_rerun_replaces_section_5_only_and_says_how_it_timed(tmp_path):
+    from benchmarks.run_all import GOALS_HEADING, TTA_HEADING, UTIL_HEADING, splice_utilisation
+
+    doc = tmp_path / "BENCHMARKS.md"
+    before = f"# B\n\n{UTIL_HEADING}\n\nold table\n\n## 6. Sizes\n\nkept\n\n{TTA_HEADING}\n\n7\n\n"
+    doc.write_text(before + f"{GOALS_HEADING}\n\nmine\n")
+    row = {
+        "setup": "base", "threads": 2, "batch": 16, "step_gflop": 77.7, "step_seconds": 0.665,
+        "ex_s": 24.06, "gflops": 116.8, "share_of_matmul_peak": 0.47,
+        "share_rounds": [0.422, 0.682], "ex_s_over_base": 1.0,
+    }  # fmt: skip
+    u = {"rounds": 12, "rows": [row], "matmul_peak_gflops": {"2": 261.7},
+         "theoretical_gflops": 294.4, "peak_note": "note"}  # fmt: skip
+    res = {"date": "2026-12-07", "seconds": 514.0, "utilisation": u,
+           "command": "python -m benchmarks.run_all --only utilisation --rounds 12"}  # fmt: skip
+    splice_utilisation(res, doc)
+    out = doc.read_text()
+    assert "old table" not in out and out.startswith(f"# B\n\n{UTIL_HEADING}\n\n*This section")
+    assert f"## 6. Sizes\n\nkept\n\n{TTA_HEADING}\n\n7\n\n{GOALS_HEADING}\n\nmine\n" in out
+    assert "`python -m benchmarks.run_all --only utilisation --rounds 12`" in out
+    assert "right before each step in each of 12 interleaved rounds" in out
+    assert "| base | 2 | 16 | 77.7 | 0.665 | 24.06 | 116.8 | **0.47** | 0.422-0.682 | 1.0 |" in out
+    del u["rounds"]  # a record from before the paired timing says it timed one matmul a round
+    doc.write_text(before + GOALS_HEADING + "\n")
+    splice_utilisation(res, doc)
+    assert "the matmul timed in the same interleaved rounds" in doc.read_text()
+
+
 def test_target_is_the_profiles_cls_run_not_an_ablations(tmp_path):
     profile, ablations = tmp_path / "cpu", tmp_path / "ablations"
     _write(profile, "cls", _global("cls", 0, [0.4, 0.6, 0.8]))  # target 0.76
