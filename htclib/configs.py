@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from .dropout import MASKS
 from .prefix import PrefixConfig
 
 
@@ -106,8 +107,8 @@ class ModelConfig:
             raise ValueError(f"pooling must be 'cls' or 'pooler', got {self.pooling!r}")
         if self.head_bias not in ("prior", "zero"):
             raise ValueError(f"head_bias must be 'prior' or 'zero', got {self.head_bias!r}")
-        if self.dropout_masks not in ("rand", "words"):
-            raise ValueError(f"dropout_masks must be 'rand' or 'words', got {self.dropout_masks!r}")
+        if self.dropout_masks not in MASKS:
+            raise ValueError(f"dropout_masks must be one of {MASKS}, got {self.dropout_masks!r}")
         if self.head_probe is not None:
             if not (isinstance(self.head_probe, (int, float)) and self.head_probe > 0):
                 raise ValueError(f"head_probe must be a C > 0 or None, got {self.head_probe!r}")
