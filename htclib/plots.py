@@ -148,6 +148,12 @@ def f1_vs_prefix_length(df: pd.DataFrame, profile: str) -> plt.Figure:
             ylabel=f"test {name}, headline (%)",
             title=f"global SPP: {name} vs P",
         )
+    # one legend, outside the axes: inside, it hid the dbpedia line
+    if axes[0].get_legend() is not None:
+        axes[0].get_legend().remove()
+    axes[1].legend(
+        title="dataset", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)
+    )
     _title(fig, "Prefix length", profile)
     fig.tight_layout()
     return fig
