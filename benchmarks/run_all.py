@@ -362,7 +362,7 @@ def utilisation(quick: bool, n_rounds: int | None = None) -> dict:
                 "gflops": round(rate / 1e9, 1),
                 # the median of the step's shares against the matmul timed right before it
                 "share_of_matmul_peak": round(float(np.median(shares)), 3),
-                # per round: this step's FLOP/s over the matmul's of the same round
+                # lowest and highest of those shares over the rounds
                 "share_rounds": [
                     round(min(shares), 3),
                     round(max(shares), 3),
