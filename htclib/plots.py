@@ -219,17 +219,39 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
     return fig
 
 
+def _row_and_seed(name: str) -> tuple[str, str]:
+    """``"wos/spp-P30-cl-simcse/s1"`` -> ``("wos/spp-P30-cl-simcse", "s1")``; a name without a
+    seed part is its own row."""
+    head, _, tail = name.rpartition("/")
+    if head and tail[:1] == "s" and tail[1:].isdigit():
+        return head, tail
+    return name, ""
+
+
 def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
     """Loss curve, alignment/uniformity before and after CL, and a 2-D PCA of [CLS] embeddings."""
     if not diag:
         return no_data("Contrastive pre-training", profile, "No CL -> BCE run yet.")
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    # One colour per row (the name without its "/s<seed>"), one line style per seed: with three
+    # seeds of several rows, one colour per run repeats the palette and no line can be told apart.
+    rows = list(dict.fromkeys(_row_and_seed(n)[0] for n in diag))
+    seeds = list(dict.fromkeys(_row_and_seed(n)[1] for n in diag))
+    palette = sns.color_palette("tab10" if len(rows) <= 10 else "tab20", max(len(rows), 1))
+    styles = ["-", "--", ":", "-."]
     for name, d in diag.items():
-        axes[0].plot(np.arange(1, len(d["loss"]) + 1), d["loss"], label=name)
+        row, seed = _row_and_seed(name)
+        colour = palette[rows.index(row) % len(palette)]
+        axes[0].plot(
+            np.arange(1, len(d["loss"]) + 1),
+            d["loss"],
+            color=colour,
+            linestyle=styles[seeds.index(seed) % len(styles)],
+        )
         axes[1].scatter(
             [d["before"]["uniformity"], d["after"]["uniformity"]],
             [d["before"]["alignment"], d["after"]["alignment"]],
-            label=name,
+            color=colour,
         )
         axes[1].annotate(
             "",
@@ -238,7 +260,31 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
             arrowprops={"arrowstyle": "->", "color": "black"},
         )
     axes[0].set(xlabel="step", ylabel="contrastive loss", title="CL pre-training loss")
-    axes[0].legend(fontsize=7)
+    # Below the figure, rows by colour and seeds by line style: inside the loss panel the legend
+    # hid the curves.
+    rows_legend = fig.legend(
+        handles=[
+            plt.Line2D([], [], color=palette[i % len(palette)], label=r) for i, r in enumerate(rows)
+        ],
+        fontsize=7,
+        ncol=3,
+        loc="upper left",
+        bbox_to_anchor=(0.02, 0.0),
+    )
+    fig.add_artist(rows_legend)
+    fig.legend(
+        handles=[
+            plt.Line2D(
+                [], [], color="grey", linestyle=styles[i % len(styles)], label=s or "(no seed)"
+            )
+            for i, s in enumerate(seeds)
+        ],
+        fontsize=7,
+        title="seed",
+        title_fontsize=7,
+        loc="upper left",
+        bbox_to_anchor=(0.62, 0.0),
+    )
     axes[1].set(
         xlabel="uniformity (lower = more spread)",
         ylabel="alignment (lower = closer views)",
