@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .results import row_and_seed
+
 sns.set_theme(style="whitegrid", context="notebook")
 
 
@@ -219,15 +221,6 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
     return fig
 
 
-def _row_and_seed(name: str) -> tuple[str, str]:
-    """``"wos/spp-P30-cl-simcse/s1"`` -> ``("wos/spp-P30-cl-simcse", "s1")``; a name without a
-    seed part is its own row."""
-    head, _, tail = name.rpartition("/")
-    if head and tail[:1] == "s" and tail[1:].isdigit():
-        return head, tail
-    return name, ""
-
-
 def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
     """Loss curve, alignment/uniformity before and after CL, and a 2-D PCA of [CLS] embeddings."""
     if not diag:
@@ -235,12 +228,12 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
     # One colour per row (the name without its "/s<seed>"), one line style per seed: with three
     # seeds of several rows, one colour per run repeats the palette and no line can be told apart.
-    rows = list(dict.fromkeys(_row_and_seed(n)[0] for n in diag))
-    seeds = list(dict.fromkeys(_row_and_seed(n)[1] for n in diag))
+    rows = list(dict.fromkeys(row_and_seed(n)[0] for n in diag))
+    seeds = list(dict.fromkeys(row_and_seed(n)[1] for n in diag))
     palette = sns.color_palette("tab10" if len(rows) <= 10 else "tab20", max(len(rows), 1))
     styles = ["-", "--", ":", "-."]
     for name, d in diag.items():
-        row, seed = _row_and_seed(name)
+        row, seed = row_and_seed(name)
         colour = palette[rows.index(row) % len(palette)]
         axes[0].plot(
             np.arange(1, len(d["loss"]) + 1),

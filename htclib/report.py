@@ -12,7 +12,14 @@ import numpy as np
 from .claims import CLAIM_COLUMNS, claims_for, claims_table
 from .io import atomic_write_text
 from .metrics import HEADLINE, MACRO_CONVENTION
-from .results import _markdown, curve_table, load_records, summary_table, to_frame
+from .results import (
+    _markdown,
+    curve_table,
+    load_records,
+    row_and_seed,
+    summary_table,
+    to_frame,
+)
 
 
 def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path]:
@@ -126,9 +133,9 @@ def _split_by_plan(df, profile: str):
     plan = grid_plan(profile)[1]
     # a row the grid trains with fewer seeds than its others (the token-initialised prefix,
     # seed 0) is an ablation the plan carries for the benchmarks: with the other records
-    seeds = Counter(_row_name(c.name) for c in plan)
+    seeds = Counter(row_and_seed(c.name)[0] for c in plan)
     full = max(seeds.values())
-    planned = df.key.isin({c.key() for c in plan if seeds[_row_name(c.name)] == full})
+    planned = df.key.isin({c.key() for c in plan if seeds[row_and_seed(c.name)[0]] == full})
     if not planned.any():
         return df, df.iloc[0:0]
     keep = planned | df.method.isin(BASELINES)
@@ -171,12 +178,6 @@ def grid_progress(results_dir: str | os.PathLike, profile: str):
     return pd.DataFrame(rows)
 
 
-def _row_name(name: str) -> str:
-    """A run's row: its name without the seed (``wos/spp-P30/s2`` -> ``wos/spp-P30``)."""
-    head, _, tail = name.rpartition("/")
-    return head if tail.startswith("s") and tail[1:].isdigit() else name
-
-
 def _estimate_left(todo: list, finished: list[dict]) -> tuple[float, int]:
     """Seconds the unfinished runs may take, at the pace of the finished ones: each run at the
     mean of its row's finished seeds, else of the finished runs of its method on the data set.
@@ -185,11 +186,11 @@ def _estimate_left(todo: list, finished: list[dict]) -> tuple[float, int]:
     by_row: dict[str, list[float]] = {}
     by_method: dict[str, list[float]] = {}
     for r in finished:
-        by_row.setdefault(_row_name(r["name"]), []).append(_seconds(r))
+        by_row.setdefault(row_and_seed(r["name"])[0], []).append(_seconds(r))
         by_method.setdefault(r["method"], []).append(_seconds(r))
     left, unknown = 0.0, 0
     for c in todo:
-        pace = by_row.get(_row_name(c.name)) or by_method.get(c.model.method)
+        pace = by_row.get(row_and_seed(c.name)[0]) or by_method.get(c.model.method)
         if pace:
             left += sum(pace) / len(pace)
         else:

@@ -112,6 +112,15 @@ def extra_decoding(record: dict) -> str:
     return "topdown" if record.get("multi_path") else "best_path"
 
 
+def row_and_seed(name: str) -> tuple[str, str]:
+    """A run's row and seed from its name: ``"wos/spp-P30/s2"`` -> ``("wos/spp-P30", "s2")``;
+    a name without a seed part is its own row, with seed ``""``."""
+    head, _, tail = name.rpartition("/")
+    if head and tail[:1] == "s" and tail[1:].isdigit():
+        return head, tail
+    return name, ""
+
+
 def method_label(record: dict, with_variant: bool = False) -> str:
     """The one name a table, plot or analysis gives a run's method: ``spp+cl`` for CL -> BCE
     (also ``local+cl``), and with ``with_variant`` the local transfer variant after a space."""

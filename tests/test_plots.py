@@ -17,12 +17,6 @@ def _diag(losses):
     }
 
 
-def test_row_and_seed_split_a_run_name():
-    assert plots._row_and_seed("wos/spp-P30-cl-simcse/s1") == ("wos/spp-P30-cl-simcse", "s1")
-    assert plots._row_and_seed("wos/local-copy L2") == ("wos/local-copy L2", "")
-    assert plots._row_and_seed("wos/spp/seedless") == ("wos/spp/seedless", "")
-
-
 def test_cl_loss_curves_colour_by_row_and_style_by_seed():
     diag = {f"{row}/s{s}": _diag([3.0, 2.0, 1.0]) for row in ("wos/a", "wos/b") for s in (0, 1)}
     fig = plots.contrastive_diagnostics(diag, "test")

@@ -82,7 +82,8 @@ def test_best_per_method_keeps_cl_apart():
 def test_seconds_left_estimate_uses_the_rows_seeds_then_the_method():
     from types import SimpleNamespace
 
-    from htclib.report import _estimate_left, _row_name
+    from htclib.report import _estimate_left
+    from htclib.results import row_and_seed
 
     def todo(name, method):
         return SimpleNamespace(name=name, model=SimpleNamespace(method=method))
@@ -92,8 +93,10 @@ def test_seconds_left_estimate_uses_the_rows_seeds_then_the_method():
         {"name": "wos/spp-P30/s1", "method": "spp", "train_seconds": 300.0},
         {"name": "wos/spp-P10/s0", "method": "spp", "wall_seconds": 50.0, "train_seconds": 40.0},
     ]
-    assert _row_name("wos/spp-P30/s2") == "wos/spp-P30"
-    assert _row_name("wos/cls-10pct/s12") == "wos/cls-10pct"
+    assert row_and_seed("wos/spp-P30/s2") == ("wos/spp-P30", "s2")
+    assert row_and_seed("wos/cls-10pct/s12") == ("wos/cls-10pct", "s12")
+    assert row_and_seed("wos/local-copy L2") == ("wos/local-copy L2", "")
+    assert row_and_seed("wos/spp/seedless") == ("wos/spp/seedless", "")
     # its own row's seeds (mean 200); a row with no finished seed: the method's mean (150);
     # a method with no finished run: unknown
     left, unknown = _estimate_left(
