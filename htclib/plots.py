@@ -228,18 +228,20 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
     # One colour per row (the name without its "/s<seed>"), one line style per seed: with three
     # seeds of several rows, one colour per run repeats the palette and no line can be told apart.
-    rows = list(dict.fromkeys(row_and_seed(n)[0] for n in diag))
-    seeds = list(dict.fromkeys(row_and_seed(n)[1] for n in diag))
-    palette = sns.color_palette("tab10" if len(rows) <= 10 else "tab20", max(len(rows), 1))
-    styles = ["-", "--", ":", "-."]
+    parts = {name: row_and_seed(name) for name in diag}
+    rows = list(dict.fromkeys(row for row, _ in parts.values()))
+    seeds = list(dict.fromkeys(seed for _, seed in parts.values()))
+    colour_of = dict(
+        zip(
+            rows, sns.color_palette("tab10" if len(rows) <= 10 else "tab20", len(rows)), strict=True
+        )
+    )
+    style_of = {seed: ["-", "--", ":", "-."][i % 4] for i, seed in enumerate(seeds)}
     for name, d in diag.items():
-        row, seed = row_and_seed(name)
-        colour = palette[rows.index(row) % len(palette)]
+        row, seed = parts[name]
+        colour = colour_of[row]
         axes[0].plot(
-            np.arange(1, len(d["loss"]) + 1),
-            d["loss"],
-            color=colour,
-            linestyle=styles[seeds.index(seed) % len(styles)],
+            np.arange(1, len(d["loss"]) + 1), d["loss"], color=colour, linestyle=style_of[seed]
         )
         axes[1].scatter(
             [d["before"]["uniformity"], d["after"]["uniformity"]],
@@ -256,9 +258,7 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
     # Below the figure, rows by colour and seeds by line style: inside the loss panel the legend
     # hid the curves.
     rows_legend = fig.legend(
-        handles=[
-            plt.Line2D([], [], color=palette[i % len(palette)], label=r) for i, r in enumerate(rows)
-        ],
+        handles=[plt.Line2D([], [], color=c, label=r) for r, c in colour_of.items()],
         fontsize=7,
         ncol=3,
         loc="upper left",
@@ -267,10 +267,8 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
     fig.add_artist(rows_legend)
     fig.legend(
         handles=[
-            plt.Line2D(
-                [], [], color="grey", linestyle=styles[i % len(styles)], label=s or "(no seed)"
-            )
-            for i, s in enumerate(seeds)
+            plt.Line2D([], [], color="grey", linestyle=ls, label=s or "(no seed)")
+            for s, ls in style_of.items()
         ],
         fontsize=7,
         title="seed",
