@@ -13,29 +13,7 @@ from torch import nn
 
 from htclib.dropout import use_fast_dropout
 from htclib.prefix import PrefixConfig, PrefixEncoder, encode
-
-
-def _cpuinfo(key: str) -> str | None:
-    """The value of the first ``key`` line of /proc/cpuinfo (None where it cannot be read)."""
-    try:
-        line = next(ln for ln in open("/proc/cpuinfo") if ln.startswith(key))
-    except (OSError, StopIteration):
-        return None
-    return line.split(":", 1)[1].strip()
-
-
-def cpu_flags() -> set[str]:
-    """The CPU's feature flags (empty where they cannot be read)."""
-    return set((_cpuinfo("flags") or "").split())
-
-
-def vector_isa(flags: set[str]) -> str:
-    """The widest fp32 FMA vector ISA: 'AVX-512', 'AVX2', 'other', or 'unknown' (no flags)."""
-    if not flags:
-        return "unknown"
-    if "avx512f" in flags:
-        return "AVX-512"
-    return "AVX2" if "avx2" in flags and "fma" in flags else "other"
+from htclib.provenance import cpu_flags, cpuinfo, vector_isa
 
 
 def machine() -> dict:
@@ -47,7 +25,7 @@ def machine() -> dict:
     from htclib.train import native_bf16
 
     return {
-        "cpu": _cpuinfo("model name") or "unknown",
+        "cpu": cpuinfo("model name") or "unknown",
         "isa": vector_isa(cpu_flags()),
         "native_bf16": native_bf16("cpu"),
         "cores": os.cpu_count(),

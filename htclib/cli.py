@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--level-lengths", help="local SPP: one P per level, e.g. 10,20")
     t.add_argument("--transfer", choices=["non", "copy", "transform"], help="local SPP start")
     t.add_argument("--encoder", help="'minilm' (offline default), a HF name or a folder")
-    t.add_argument("--recipe", choices=["htclib", "ptv2"], help="training choices (README)")
+    t.add_argument(
+        "--recipe", choices=["htclib", "ptv2", "ptv2-cls"], help="training choices (README)"
+    )
     t.add_argument(
         "--dropout-masks",
         choices=["rand", "words"],

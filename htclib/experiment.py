@@ -36,6 +36,7 @@ from .metrics import (
     tune_threshold,
 )
 from .models import ModelConfig
+from .provenance import provenance
 from .records import save_predictions
 from .train import TrainConfig
 
@@ -277,6 +278,7 @@ def run(
         "wall_seconds": time.perf_counter() - t0,
         **fit_info,
         "config": cfg.to_dict(),
+        "provenance": provenance(),
     }
     atomic_write_json(done, result)
     return result

@@ -34,6 +34,12 @@ def main(argv=None) -> int:
     ap.add_argument("--force", action="store_true", help="retrain runs that already finished")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent))
     ap.add_argument("--dry-run", action="store_true", help="list the runs and exit")
+    ap.add_argument(
+        "--no-report",
+        action="store_true",
+        help="do not rewrite the profile's tables at the end (a worker that trains one run at a"
+        " time leaves them to `python -m htclib.report`)",
+    )
     args = ap.parse_args(argv)
 
     from .baselines import run_baseline
@@ -45,8 +51,12 @@ def main(argv=None) -> int:
     baselines, configs = grid(args.profile, args.dataset, args.only)
     if args.match:
         configs = [c for c in configs if any(m in c.name for m in args.match)]
+        baselines = [
+            (b, dc) for b, dc in baselines if any(m in f"{dc.name}/{b}" for m in args.match)
+        ]
         if not configs:
             ap.error(f"no run of the plan has a name containing {' or '.join(args.match)}")
+        # (a baseline is named <dataset>/<baseline>: --match wos/tfidf selects it)
     if args.dry_run:
         for b, dc in baselines:
             print(f"baseline {b} {dc.name} n_train={dc.n_train} train_fraction={dc.train_fraction}")
@@ -86,10 +96,11 @@ def main(argv=None) -> int:
         )
     # A fresh interpreter writes the tables: a grid runs for hours, and the tables must come
     # from the code on disk now, not from the modules this process imported when it started.
-    subprocess.run(
-        [sys.executable, "-m", "htclib.report", "--profile", p.name, "--results", str(results)],
-        check=True,
-    )
+    if not args.no_report:
+        subprocess.run(
+            [sys.executable, "-m", "htclib.report", "--profile", p.name, "--results", str(results)],
+            check=True,
+        )
     print(f"[grid] done in {time.perf_counter() - t_all:.0f} s")
     return 0
 

@@ -14,6 +14,8 @@ Field by field (``htclib`` = our choice, ``ptv2`` = what P-tuning v2's
 | ``model.prefix.init_std`` | 0.5 | 0.02: the prefix embedding is a module missing from the checkpoint, so BERT's ``_init_weights`` draws it N(0, initializer_range) | scale of the prefix at step 0 |
 | ``model.pooling`` | "cls": the last [CLS] state | "pooler": BERT's pooler output, tanh(W h[CLS] + b) | what the head sees |
 
+``ptv2-cls`` is ``ptv2`` classifying on [CLS]: for encoders whose pooler was never trained.
+
 Which recipe the profiles use is decided by measurement (results issue), not here.
 """
 
@@ -41,6 +43,18 @@ RECIPES: dict[str, dict[str, object]] = {
         "model.pooling": "pooler",
     },
 }
+# P-tuning v2's recipe on an encoder whose pooler was never trained (all-MiniLM-L6-v2: see
+# htclib.encoders.pooler_check): the pooler output is a random frozen tanh layer there, so a
+# comparison of recipes would measure that layer. This one classifies on [CLS] instead.
+RECIPES["ptv2-cls"] = {**RECIPES["ptv2"], "model.pooling": "cls"}
+
+# Encoders whose pooler is untrained (checked by tests/test_recipes.py with pooler_check).
+UNTRAINED_POOLER = {"minilm"}
+
+
+def recipe_for(name: str, encoder: str) -> str:
+    """``name``, or ``ptv2-cls`` for ``ptv2`` on an encoder with an untrained pooler."""
+    return "ptv2-cls" if name == "ptv2" and encoder in UNTRAINED_POOLER else name
 
 
 def apply_recipe(cfg, name: str):

@@ -34,15 +34,41 @@ def test_cpu_profile_choices():
         (0.001, "spp-P30-cl-simcse"),
         (0.01, "spp-P30-cl-simcse-lr0.01"),
     ]
-    assert len(cl) == 6 and {c.train.seed for c in cl} == {0, 1, 2}
+    # claim rows get the claim seeds (5): a test over training runs needs them
+    assert len(cl) == 10 and {c.train.seed for c in cl} == {0, 1, 2, 3, 4}
     wos, am = P.plan(cpu, "03", "wos")[0], P.plan(cpu, "03", "amazon3")[0]
     assert not wos.train.bf16 and not am.train.bf16  # fp32: the same numbers on any CPU
     assert am.data.n_train is None and wos.train.patience >= 4 and wos.train.max_epochs >= 40
-    recipes = [c for c in P.plan(cpu, "03", "wos") if c.model.recipe == "ptv2"]
-    assert len(recipes) == 3 and all(c.model.pooling == "pooler" for c in recipes)
+    # MiniLM's pooler is untrained: P-tuning v2's recipe classifies on [CLS] there
+    recipes = [c for c in P.plan(cpu, "03", "wos") if c.model.recipe.startswith("ptv2")]
+    assert len(recipes) == 5 and all(c.model.pooling == "cls" for c in recipes)
+    assert {c.model.recipe for c in recipes} == {"ptv2-cls"}
     assert P.plan(cpu, "03", "amazon3") and not any(
-        c.model.recipe == "ptv2" for c in P.plan(cpu, "03", "amazon3")
+        c.model.recipe.startswith("ptv2") for c in P.plan(cpu, "03", "amazon3")
     )
+
+
+def test_claim_rows_get_the_claim_seeds_and_the_rest_keep_theirs():
+    cpu = P.get_profile("cpu")
+    seeds = {}
+    for c in P.grid_plan("cpu")[1]:
+        row, s = c.name.rsplit("/", 1)
+        seeds.setdefault(row, set()).add(int(s[1:]))
+    five, three = {0, 1, 2, 3, 4}, {0, 1, 2}
+    for row in (
+        "wos/cls",
+        "wos/spp-P30",
+        "wos/local-copy-10-30",
+        "wos/local-non-10-20",
+        "amazon3/spp-P30-nodrop",
+        "dbpedia/local-transform-10-20-30",
+        "wos/peft-P30",
+    ):
+        assert seeds[row] == five, row
+    # rows no claim compares: the sweep, the other local lengths, the training-size curve
+    for row in ("wos/spp-P10", "amazon3/spp-P20", "wos/local-non-10-30", "wos/cls-50pct"):
+        assert seeds[row] == three, row
+    assert cpu.claim_seeds == sorted(five)
 
 
 def test_training_size_curve_runs_get_the_whole_splits_steps_per_epoch():
