@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from .dropout import MASKS
+from .keydefaults import KEY_DEFAULTS
 from .prefix import PrefixConfig
 
 
@@ -25,29 +26,24 @@ def prune_defaults(d: dict, defaults: dict) -> dict:
     return out
 
 
-# Model defaults whose value changed after runs had been keyed. Keys compare with the value they
-# were first computed against, so a finished run keeps its key and a run of the new default gets
-# a new one: a cached or committed run of the old setting is never read back as the new.
-KEYED_MODEL_DEFAULTS = {"encoder_dropout": False}  # default True since 2026-11-30
-
 # Methods that ignore ``encoder_dropout`` (CLS-tuning trains the whole encoder with its
 # dropout; PEFT keeps its own): their keys leave the field out, whatever its value.
 NO_ENCODER_DROPOUT_SWITCH = ("cls", "peft")
 
 
 def keyed_model_dict(m: dict) -> dict:
-    """A model config dict as keys see it (see :data:`KEYED_MODEL_DEFAULTS`)."""
+    """A model config dict as keys see it (methods that ignore ``encoder_dropout`` key it at its frozen default)."""
     m = dict(m)
     if m.get("method") in NO_ENCODER_DROPOUT_SWITCH:
-        m["encoder_dropout"] = KEYED_MODEL_DEFAULTS["encoder_dropout"]
+        m["encoder_dropout"] = KEY_DEFAULTS["model"]["encoder_dropout"]
     return m
 
 
 def stable_key(d: dict, defaults: dict) -> str:
     """A 12-hex hash of a config dict that ignores fields at their defaults: adding a new field
     (with a default) to a config keeps every finished run's key, so cached and committed runs
-    stay valid across versions. Changing a default's *value* is therefore a semantic change to
-    make with care (it silently applies to cached runs)."""
+    stay valid across versions. ``defaults`` must be frozen values (:mod:`htclib.keydefaults`),
+    never live dataclass defaults: a changed default would then hash like the old one."""
     blob = json.dumps(prune_defaults(d, defaults), sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

@@ -17,7 +17,6 @@ import torch
 
 from . import __version__
 from .configs import (
-    KEYED_MODEL_DEFAULTS,
     ContrastiveConfig,
     DataConfig,
     keyed_model_dict,
@@ -26,6 +25,7 @@ from .configs import (
 from .data import HTCDataset, load, single_path
 from .hierarchy import Hierarchy
 from .io import atomic_write_json, ensure_writable_dir, read_json
+from .keydefaults import KEY_DEFAULTS
 from .metrics import (
     decode,
     decode_threshold,
@@ -66,15 +66,12 @@ class RunConfig:
 
     def key(self) -> str:
         """Hash of everything but the display name (same config -> same results folder);
-        fields at their defaults are left out (:func:`htclib.configs.stable_key`)."""
+        fields at the frozen defaults of :mod:`htclib.keydefaults` are left out."""
         d = self.to_dict()
         d.pop("name")
         d["model"] = keyed_model_dict(d["model"])
-        defaults = RunConfig().to_dict()
-        defaults["model"].update(KEYED_MODEL_DEFAULTS)
-        # contrastive defaults to None: compare a CL config with ContrastiveConfig()'s fields
-        defaults["contrastive"] = asdict(ContrastiveConfig())
-        return stable_key(d, defaults)
+        # frozen defaults (a CL config compares with ContrastiveConfig's as first keyed)
+        return stable_key(d, KEY_DEFAULTS)
 
 
 _DATA_CACHE: dict[tuple, HTCDataset] = {}

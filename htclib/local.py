@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .configs import KEYED_MODEL_DEFAULTS, ContrastiveConfig, DataConfig, ModelConfig, stable_key
+from .configs import ModelConfig, stable_key
 from .dropout import use_fast_dropout
 from .encoders import freeze
 from .heads import ClassifierHead
@@ -37,6 +37,7 @@ from .io import (
     verify_manifest,
     write_manifest,
 )
+from .keydefaults import KEY_DEFAULTS
 from .metrics import headline, macro_f1, micro_f1
 from .prefix import FrozenEncoderWithPrefix, PrefixEncoder, encode, n_prefix_params, stack_prefixes
 from .transfer import TransformedPrefix, copy_init
@@ -209,19 +210,15 @@ def level_key(run_cfg, level: int, hierarchy: Hierarchy) -> str:
 
 
 def level_key_defaults() -> dict:
-    """The level-key fields at their defaults (left out of the key, as for run keys)."""
-    from .train import TrainConfig
-
-    m = ModelConfig()
+    """The level-key fields at their frozen defaults (left out of the key, as for run keys:
+    :mod:`htclib.keydefaults`)."""
+    k = KEY_DEFAULTS
     return {
-        "data": asdict(DataConfig()),
-        "train": asdict(TrainConfig()),
-        "prefix": asdict(m.prefix),
-        "contrastive": asdict(ContrastiveConfig()),
-        "model": {
-            **{k: getattr(m, k) for k in ("pooling", "encoder_dropout", "head_bias")},
-            **KEYED_MODEL_DEFAULTS,  # keys compare with the default they were computed against
-        },
+        "data": k["data"],
+        "train": k["train"],
+        "prefix": k["model"]["prefix"],
+        "contrastive": k["contrastive"],
+        "model": {f: k["model"][f] for f in ("pooling", "encoder_dropout", "head_bias")},
     }
 
 
