@@ -1,9 +1,13 @@
-"""The paper's claims, each tested on a profile's committed records: a paired randomisation
-test for the verdict, a bootstrap for the interval (:mod:`htclib.stats`).
+"""The paper's claims, each tested on a profile's committed records: the verdict, interval
+and p over training runs and test texts (:mod:`htclib.method_stats`), and beside it the
+instance-level randomisation test over texts between the fixed trained models
+(:mod:`htclib.stats`), labelled as such.
 
 Every claim compares two rows of the results table ("A beats B"); the rows are found by
 their labels in the records (method, variant, prefix lengths, contrastive stage, recipe,
-training size), their seeds pooled (:mod:`htclib.stats`). A claim whose rows are not (yet)
+training size). Seeds are pooled only where their configs agree (:func:`run_identity`); the
+``pooling`` column names any seed left out and says when the pooled seeds came from more than
+one commit or from before records carried their provenance. A claim whose rows are not (yet)
 in the records is listed as ``missing``, never silently dropped.
 """
 
@@ -150,21 +154,93 @@ def paper_claims(
     return out
 
 
-def _preds(records: list[tuple[Path, dict]], row: Row, dataset: str):
-    runs = [(d, r) for d, r in records if r["dataset"] == dataset and row.matches(r)]
+BASELINE_METHODS = ("tfidf-lr", "linear-probe", "hiclass")  # deterministic: no seed
+
+
+def run_identity(record: dict) -> str:
+    """What must agree for two seeds to be pooled: the run's cache key with its seed and name
+    taken out (the full config, every field at its frozen default where an older record lacks
+    it, :mod:`htclib.keydefaults`)."""
+    from .experiment import RunConfig
+
+    cfg = {k: v for k, v in record.get("config", {}).items() if k != "name"}
+    if "train" not in cfg:  # a baseline: its data is its identity
+        return str(sorted(cfg.get("data", {}).items()))
+    cfg["train"] = {**cfg["train"], "seed": 0}
+    return RunConfig(**cfg).key()
+
+
+def _config_diff(a: dict, b: dict, prefix: str = "") -> list[str]:
+    """The dotted fields where two config dicts differ (missing = its frozen default)."""
+    from .keydefaults import KEY_DEFAULTS
+
     out = []
-    for folder, r in sorted(runs, key=lambda dr: dr[1].get("seed", 0)):
-        p = load_predictions(folder / "runs" / r["key"])
-        if p is not None and "headline" in p["pred"]:
-            out.append(p)
+    for k in sorted(set(a) | set(b)):
+        if k in ("name", "seed"):
+            continue
+        default = KEY_DEFAULTS
+        for part in f"{prefix}{k}".split("."):
+            default = default.get(part) if isinstance(default, dict) else None
+        va, vb = a.get(k, default), b.get(k, default)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out += _config_diff(va, vb, f"{prefix}{k}.")
+        elif va != vb:
+            out.append(f"{prefix}{k}")
     return out
 
 
+@dataclass
+class Side:
+    """The runs pooled as one side of a comparison, and what the pooling left out."""
+
+    preds: list
+    seeds: list[int]
+    note: str = ""
+
+
+def _side(records: list[tuple[Path, dict]], row: Row, dataset: str) -> Side:
+    """The runs of ``row`` on ``dataset`` whose configs agree (the largest such group; a tie
+    goes to the group with the most recent record), and a note naming what was left out and
+    which code trained the pooled seeds."""
+    runs = [(d, r) for d, r in records if r["dataset"] == dataset and row.matches(r)]
+    groups: dict[str, list] = {}
+    for d, r in sorted(runs, key=lambda dr: dr[1].get("seed", 0)):
+        groups.setdefault(run_identity(r), []).append((d, r))
+    if not groups:
+        return Side([], [])
+    newest = {k: max(r.get("provenance", {}).get("finished_utc", "") for _, r in g)
+              for k, g in groups.items()}  # fmt: skip
+    best = max(groups, key=lambda k: (len(groups[k]), newest[k]))
+    notes = []
+    for k, g in groups.items():
+        if k != best:
+            diff = _config_diff(groups[best][0][1]["config"], g[0][1]["config"])
+            seeds = ", ".join(f"s{r.get('seed', 0)}" for _, r in g)
+            notes.append(f"{seeds} left out: config differs in {', '.join(diff) or 'the key'}")
+    pooled = groups[best]
+    prov = [r.get("provenance") for _, r in pooled]
+    commits = {p["commit"][:7] for p in prov if p and p.get("commit")}
+    unrecorded = sum(p is None for p in prov)
+    if len(commits) > 1 or (commits and unrecorded):
+        notes.append(
+            f"code: {len(commits)} commit(s)" + (f", {unrecorded} unrecorded" if unrecorded else "")
+        )
+    preds, seeds = [], []
+    for folder, r in pooled:
+        p = load_predictions(folder / "runs" / r["key"])
+        if p is not None and "headline" in p["pred"]:
+            preds.append(p)
+            seeds.append(r.get("seed", 0))
+    return Side(preds, seeds, "; ".join(notes))
+
+
 CLAIM_COLUMNS = [
-    "claim", "dataset", "A", "B", "metric", "A - B", "95% CI", "p", "seeds A/B", "test texts",
-    "verdict", "p (BH)", "at 5% FDR",
+    "claim", "dataset", "A", "B", "metric", "A - B", "95% CI", "p", "verdict", "p (BH)",
+    "at 5% FDR", "MDE", "seeds for 1 pt", "ASO eps", "P(A>B)", "seeds A/B", "test texts",
+    "instance p", "instance verdict", "pooling",
 ]  # fmt: skip
-NUMERIC_COLUMNS = ["ci_low", "ci_high", "p_value", "p_bh"]  # for claims.csv and the forest plot
+# for claims.csv and the forest plot: the method-level numbers, unrounded
+NUMERIC_COLUMNS = ["diff", "ci_low", "ci_high", "p_value", "p_bh", "mde", "instance_p"]
 
 
 def claims_table(
@@ -172,16 +248,21 @@ def claims_table(
     claims: list[Claim] | None = None,
     n_resamples: int = 2000,
 ) -> pd.DataFrame:
-    """One row per (claim, data set, metric): A - B in points, 95% interval, p, verdict.
+    """One row per (claim, data set, metric): A - B in points with the method-level 95%
+    interval, p and verdict (:mod:`htclib.method_stats`: over training runs and test texts),
+    its power (MDE, seeds for a 1-point effect), ASO and P(A > B) over seeds, and the
+    instance-level randomisation test over texts (:mod:`htclib.stats`), labelled as such.
     ``results_dir``: one folder, or several read together (a profile and its ablations)."""
+    from .method_stats import cached_compare_methods
+
     dirs = [results_dir] if isinstance(results_dir, str | os.PathLike) else results_dir
     records = [(Path(d), r) for d in dirs for r in load_records(d)]
     datasets = sorted({r["dataset"] for _, r in records})
     rows = []
     for claim in claims or paper_claims():
         for ds in claim.datasets or datasets:
-            pa = _preds(records, claim.a, ds)
-            pb = _preds(records, claim.b, ds)
+            sa, sb = _side(records, claim.a, ds), _side(records, claim.b, ds)
+            pa, pb = sa.preds, sb.preds
             base = {"claim": claim.text, "dataset": ds, "A": claim.a.label(), "B": claim.b.label()}
             if not pa or not pb:
                 if pa or pb:  # one side ran: say which side has no run on this data set
@@ -195,27 +276,46 @@ def claims_table(
                     {**base, "metric": "", "verdict": "not comparable: different test sets"}
                 )
                 continue
+            pooling = "; ".join(
+                f"{side}: {s.note}" for side, s in (("A", sa), ("B", sb)) if s.note
+            )
             for metric in ("micro", "macro"):
-                c = cached_compare(
-                    gold,
-                    [p["pred"]["headline"] for p in pa],
-                    [p["pred"]["headline"] for p in pb],
-                    metric,
-                    n_resamples,
-                )
+                a_preds = [p["pred"]["headline"] for p in pa]
+                b_preds = [p["pred"]["headline"] for p in pb]
+                inst = cached_compare(gold, a_preds, b_preds, metric, n_resamples)
+                m = cached_compare_methods(
+                    gold, a_preds, b_preds, metric,
+                    seeded_a=claim.a.method not in BASELINE_METHODS,
+                    seeded_b=claim.b.method not in BASELINE_METHODS,
+                )  # fmt: skip
+                tested = m.p == m.p  # not nan
                 rows.append(
                     {
                         **base,
                         "metric": f"{'Mi' if metric == 'micro' else 'Ma'}-F1",
-                        "A - B": round(c.diff, 2),
-                        "95% CI": f"[{c.low:.2f}, {c.high:.2f}]",
-                        "p": format_p(c.p),
-                        "seeds A/B": f"{c.seeds_a}/{c.seeds_b}",
-                        "test texts": c.n_texts,
-                        "verdict": c.verdict,
-                        "ci_low": c.low,
-                        "ci_high": c.high,
-                        "p_value": c.p,
+                        "A - B": round(m.diff, 2),
+                        "95% CI": f"[{m.low:.2f}, {m.high:.2f}]" if tested else "",
+                        "p": format_p(m.p) if tested else "",
+                        "verdict": m.verdict,
+                        "MDE": f"{m.mde:.2f}" if tested else "",
+                        "seeds for 1 pt": ""
+                        if not tested
+                        else (str(m.seeds_for_1pt) if m.seeds_for_1pt else "> 50"),
+                        "ASO eps": f"{m.aso_eps:.2f} / {m.aso_eps_reverse:.2f}"
+                        if m.aso_eps == m.aso_eps
+                        else "",
+                        "P(A>B)": f"{m.p_improve:.2f}",
+                        "seeds A/B": f"{len(pa)}/{len(pb)}",
+                        "test texts": m.n_texts,
+                        "instance p": format_p(inst.p),
+                        "instance verdict": inst.verdict,
+                        "pooling": pooling,
+                        "diff": m.diff,
+                        "ci_low": m.low,
+                        "ci_high": m.high,
+                        "p_value": m.p if tested else None,
+                        "mde": m.mde,
+                        "instance_p": inst.p,
                     }
                 )
     # fixed columns: a frame's order would follow its first row, and a first row without a
@@ -234,7 +334,7 @@ def with_fdr(table: pd.DataFrame) -> pd.DataFrame:
     alone when nothing differs, so a lone per-row verdict overstates what the runs resolve.
     BH (``scipy.stats.false_discovery_control``) keeps the expected share of false verdicts
     among the resolved rows at 5%; the family is the rows of this one table (say so where a
-    subset is shown)."""
+    subset is shown). Verdicts read the unrounded difference (``diff``)."""
     from scipy.stats import false_discovery_control
 
     out = table.copy()
@@ -243,16 +343,16 @@ def with_fdr(table: pd.DataFrame) -> pd.DataFrame:
     out["at 5% FDR"] = ""
     if tested.any():
         adj = false_discovery_control(out.loc[tested, "p_value"].astype(float).to_numpy())
+        diff = out["diff"] if "diff" in out else out["A - B"]
+        diffs = diff.where(diff.notna(), out["A - B"])[tested].astype(float)
         out.loc[tested, "p (BH)"] = [format_p(a) for a in adj]
-        out.loc[tested, "at 5% FDR"] = [
-            verdict(d, a) for d, a in zip(out.loc[tested, "A - B"], adj, strict=True)
-        ]
+        out.loc[tested, "at 5% FDR"] = [verdict(d, a) for d, a in zip(diffs, adj, strict=True)]
         out.loc[tested, "p_bh"] = adj
     return out
 
 
 def format_p(p: float) -> str:
-    """A p-value as a reader takes it: two significant digits, the test's floor as '<'."""
+    """A p-value as a reader takes it: two significant digits, below 0.001 as '< 0.001'."""
     return f"{p:.2g}" if p >= 0.001 else "< 0.001"
 
 
@@ -286,20 +386,28 @@ def verdicts_markdown(
     if t.empty:
         return f"*No runs for these claims in `{results_dir}` yet (profile `{profile}`).*"
     lines = [
-        f"**What the current `{profile}` records say** (headline; 95% CI: bootstrap over "
-        "texts for Mi-F1, over labels for Ma-F1; p: paired randomisation test, behind the "
-        "verdict; BH: Benjamini-Hochberg adjusted over every claim of `results.md`, behind "
-        "the verdict at a 5% false discovery rate):",
+        f"**What the current `{profile}` records say** (headline; A − B with its 95% interval "
+        "and p over training runs and test texts, the verdict they give, and the minimum "
+        "detectable effect (MDE) of that comparison; BH: Benjamini-Hochberg over every claim of "
+        "`results.md`; the instance-level test between the fixed trained models in brackets):",
         "",
     ]
     for r in t.to_dict("records"):
         if not r.get("metric"):  # one side has no run
             lines.append(f"- {r['claim']} on {r['dataset']}: {r['verdict']}")
             continue
+        if not r.get("p"):  # not testable (a neural side trained once)
+            lines.append(
+                f"- {r['claim']} on {r['dataset']}, {r['metric']}: A − B = {r['A - B']:+.2f}, "
+                f"**{r['verdict']}** (seeds {r['seeds A/B']}; instance-level: "
+                f"{r['instance verdict']}, p {r['instance p']})"
+            )
+            continue
         fdr = "" if r["at 5% FDR"] == r["verdict"] else f"; at 5% FDR: {r['at 5% FDR']}"
         lines.append(
             f"- {r['claim']} on {r['dataset']}, {r['metric']}: A − B = {r['A - B']:+.2f} "
-            f"{r['95% CI']}, p {r['p']} (BH {r['p (BH)']}) → **{r['verdict']}**{fdr} "
-            f"(seeds {r['seeds A/B']}, {r['test texts']} test texts)"
+            f"{r['95% CI']}, p {r['p']} (BH {r['p (BH)']}) → **{r['verdict']}**{fdr}; "
+            f"MDE {r['MDE']} (seeds {r['seeds A/B']}, {r['test texts']} test texts; "
+            f"instance-level: {r['instance verdict']}, p {r['instance p']})"
         )
     return "\n".join(lines)

@@ -21,6 +21,31 @@ from .results import (
     to_frame,
 )
 
+CLAIMS_LEGEND = (
+    "A claim is about a method, so its verdict must survive both another training run and "
+    "other test texts. **A - B**: headline points on the test split, the difference of the "
+    "seed-mean F1s (verdicts read it unrounded). **95% CI, p, verdict** come from one scheme "
+    "(`htclib/method_stats.py`): the variance of A - B is the seeds' part (each method's "
+    "per-seed F1 variance over its seed count) plus the test texts' part (a paired bootstrap of "
+    "texts, 1,000 resamples); a t distribution with Welch-Satterthwaite degrees of freedom gives "
+    "the interval and the two-sided p, so the interval excludes 0 exactly when p < 0.05: holds "
+    "(A ahead), reversed (B ahead), not resolved at this size. Mi-F1 and Ma-F1 alike. A "
+    "neural row trained once has no seed variance and is not tested; a deterministic baseline "
+    "(TF-IDF + LR, linear probe, hiclass) adds none. **p (BH), at 5% FDR**: p adjusted by "
+    "Benjamini-Hochberg over every tested row of this table (one or two of ~50 rows at "
+    "p < 0.05 are expected by chance alone). **MDE**: the smallest true difference this "
+    "comparison detects with probability 0.8 at alpha 0.05 (what 'not resolved' can still hide); "
+    "**seeds for 1 pt**: seeds per side at which a 1-point effect would reach that power at the "
+    "SDs measured so far ('> 50': the test texts alone keep it out of reach). **ASO eps**: "
+    "Almost Stochastic Order over the per-seed scores (Dror et al. 2019, `deepsig`), eps_min of "
+    "A over B / of B over A; below 0.5 that side is the better method at 95% confidence. "
+    "**P(A>B)**: the share of seed pairs where A scores higher (ties half). **instance p, "
+    "instance verdict**: the paired randomisation test over test texts between these fixed "
+    "trained models (Yeh 2000, 2,000 swaps): about these trained instances, not the methods. "
+    "**pooling**: seeds left out because their config differs, and pooled seeds trained by "
+    "more than one commit or recorded before runs carried their provenance."
+)
+
 
 def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path]:
     """``results.csv`` (every run), ``results.md`` (summary, paper beside, claims) and
@@ -66,19 +91,7 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
         lines += [
             "## The paper's claims",
             "",
-            "A - B in headline points on the test split, seeds pooled (the difference of "
-            "seed-mean F1s). Verdict from a paired approximate-randomisation test (Yeh 2000; "
-            "scipy.stats.permutation_test: each text's A and B predictions swap with probability "
-            "1/2, 2,000 swaps, two-sided; every text kept): holds (p < 0.05, A ahead), reversed "
-            "(p < 0.05, B ahead), not resolved at this size. 95% CI: percentile bootstrap "
-            "(scipy.stats.bootstrap, 2,000 resamples) of what each F1 averages: Mi-F1 over test "
-            "texts (paired), Ma-F1 over labels (the labels' paired F1 differences). Resampling "
-            "texts biases Ma-F1 toward 0 on a small split (a label seen once is absent from a "
-            "third of the resamples and then counts 0 for both models). p (BH) and at 5% FDR: "
-            "the p-values adjusted by Benjamini-Hochberg over every tested row of this table "
-            "(scipy.stats.false_discovery_control) and the verdict they give; with ~30 tests at "
-            "p < 0.05, one or two per-row verdicts are expected by chance alone when nothing "
-            "differs, so a verdict that holds only per row is weak evidence.",
+            CLAIMS_LEGEND,
             "",
             _markdown(claims[CLAIM_COLUMNS].astype(object).fillna("")),
             "",

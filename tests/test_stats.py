@@ -189,7 +189,8 @@ def test_claims_table_from_records(tmp_path):
     led = claims_table(tmp_path, claims[2:] + claims[:1], n_resamples=200)
     assert led.claim.iloc[0] == "SPP vs probe" and list(led.columns) == list(t.columns)
     shown = [c for c in t.columns if c not in NUMERIC_COLUMNS]  # the md's columns
-    assert shown[-3:] == ["verdict", "p (BH)", "at 5% FDR"] and shown[5] == "A - B"
+    assert shown[5:11] == ["A - B", "95% CI", "p", "verdict", "p (BH)", "at 5% FDR"]
+    assert "instance p" in shown and "instance verdict" in shown  # labelled as such
 
 
 def test_fdr_counts_every_tested_row_and_can_undo_a_per_row_verdict():
@@ -214,11 +215,15 @@ def test_results_md_holds_claims_with_and_without_both_sides(tmp_path):
     from htclib.report import write_tables
 
     gold, good, bad = _data(n=40)
-    _record(tmp_path, "spp", "10", 0, gold, good, "spp0")
-    _record(tmp_path, "cls", "-", 0, gold, bad, "cls0")
+    for s in range(2):  # a method-level test needs two training runs a side
+        _record(tmp_path, "spp", "10", s, gold, good, f"spp{s}")
+        _record(tmp_path, "cls", "-", s, gold, bad, f"cls{s}")
     md = write_tables(tmp_path, "smoke")["md"].read_text()  # smoke: global P = 10
     assert "| SPP >= CLS-tuning at < 1% of the parameters | wos | spp 10 | cls | Mi-F1 |" in md
-    assert "| 40 | holds |" in md and "no run of linear-probe on wos" in md
+    row = next(ln for ln in md.splitlines() if "| spp 10 | cls | Mi-F1 |" in ln)
+    cells = [c.strip() for c in row.split("|")]
+    assert cells[cells.index("Mi-F1") + 4] == "holds" and "| 2/2 | 40 |" in row
+    assert "no run of linear-probe on wos" in md
 
 
 def test_report_cli_regenerates_tables_and_names_a_missing_folder(tmp_path, capsys):
@@ -395,14 +400,15 @@ def test_ablation_rows_pin_their_settings_across_folders(tmp_path):
     prof, abl = tmp_path / "cpu", tmp_path / "ablations"
     for s in range(2):
         _record(prof, "cls", "-", s, gold, bad, f"cls{s}")
-    _record(abl, "cls", "-", 0, gold, good, "cls-bs8", batch_size=8)
+    for s in range(2):
+        _record(abl, "cls", "-", s, gold, good, f"cls-bs8-{s}", batch_size=8)
     claim = Claim(
         "batch 8 vs 16",
         Row("cls", prefix="-", train=(("batch_size", 8),), tag="batch 8"),
         Row("cls", prefix="-", train=(("batch_size", 16),)),
     )
     t = claims_table([prof, abl], [claim], n_resamples=200)
-    assert set(t["seeds A/B"]) == {"1/2"} and set(t.verdict) == {stats.HOLDS}
+    assert set(t["seeds A/B"]) == {"2/2"} and set(t.verdict) == {stats.HOLDS}
     assert t.A.iloc[0] == "cls batch 8"
     assert claims_table(prof, [claim], n_resamples=200).verdict.tolist() == [
         "no run of cls batch 8 on wos"
