@@ -28,6 +28,7 @@ from .results import (
     prefix_projection,
     prefix_top_layers,
     recipe_name,
+    selection,
 )
 from .stats import cached_compare, verdict
 
@@ -49,6 +50,7 @@ class Row:
     # a profile's records differ from its rows only there (empty: whatever the folder has)
     train: tuple[tuple[str, float], ...] = ()
     tag: str = ""  # shown after the label (what ``train`` pins, in words)
+    selection: str | None = None  # the checkpoint rule (TrainConfig.selection); None: any
 
     def matches(self, r: dict) -> bool:
         cfg = r.get("config", {})
@@ -71,6 +73,8 @@ class Row:
             return False  # and a prefix trained through the projection MLP
         if prefix_top_layers(r) != self.top_layers:
             return False  # and a prefix in the top layers only
+        if self.selection is not None and selection(r) != self.selection:
+            return False  # a profile's rows use the profile's checkpoint rule
         return r["method"] not in ("cls", "spp", "local") or recipe_name(r) == self.recipe
 
     def label(self) -> str:
@@ -367,9 +371,13 @@ def claims_for(profile: str):
     wos_local = p.local_lengths.get("wos", [[10, 20], [10, 30]])
     short = "/".join(map(str, wos_local[0]))
     long = "/".join(map(str, wos_local[-1])) if len(wos_local) > 1 else short
+    from dataclasses import replace
+
     from .recipes import recipe_for
 
-    return paper_claims(str(p.global_lengths[-1]), short, long, recipe_for("ptv2", p.encoder))
+    claims = paper_claims(str(p.global_lengths[-1]), short, long, recipe_for("ptv2", p.encoder))
+    pin = lambda row: replace(row, selection=p.selection)  # noqa: E731
+    return [replace(c, a=pin(c.a), b=pin(c.b)) for c in claims]
 
 
 def verdicts_markdown(

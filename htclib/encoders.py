@@ -84,3 +84,47 @@ def freeze(module: torch.nn.Module) -> None:
     for p in module.parameters():
         p.requires_grad_(False)
     module.eval()
+
+
+def pooler_check(model: torch.nn.Module) -> dict:
+    """Was the encoder's pooler (``tanh(W h[CLS] + b)``) ever trained? BERT's pooler is trained
+    by next-sentence prediction; a checkpoint trained without it (all-MiniLM-L6-v2, a sentence
+    embedding model) ships the layer as initialised, and anything classifying on the pooler
+    output then runs through a random frozen layer.
+
+    Three signs, each compared with what training leaves: the bias (initialised to exactly 0),
+    the weight's top singular value against the edge of a random matrix of its shape and
+    element SD (``sd * (sqrt(m) + sqrt(n))``, where a random matrix's spectrum ends), and the
+    excess kurtosis of its entries (about 0 for Gaussian initialisation; trained weights are
+    heavy-tailed, as the encoder's own last dense layer shows: ``reference_kurtosis``).
+
+    Returns the numbers and ``trained`` (False when all three look untouched); ``trained`` is
+    None where the model has no pooler.
+    """
+    pooler = getattr(model, "pooler", None)
+    dense = getattr(pooler, "dense", None)
+    if dense is None:
+        return {"trained": None, "reason": "no pooler"}
+    w = dense.weight.detach().double()
+    b = dense.bias.detach().double()
+    sd = float(w.std())
+    edge = sd * (w.shape[0] ** 0.5 + w.shape[1] ** 0.5)
+    top = float(torch.linalg.matrix_norm(w, ord=2))
+
+    def kurtosis(x: torch.Tensor) -> float:
+        x = x.flatten() - x.mean()
+        return float((x**4).mean() / (x**2).mean() ** 2 - 3)
+
+    ref = None
+    layers = getattr(getattr(model, "encoder", None), "layer", None)
+    if layers:
+        ref = kurtosis(layers[-1].output.dense.weight.detach().double())
+    untouched = float(b.abs().max()) == 0.0 and top < 1.1 * edge and abs(kurtosis(w)) < 1.0
+    return {
+        "trained": not untouched,
+        "bias_abs_max": float(b.abs().max()),
+        "top_singular_value": top,
+        "random_edge": edge,
+        "kurtosis": kurtosis(w),
+        "reference_kurtosis": ref,
+    }

@@ -75,6 +75,7 @@ KEY_DEFAULTS = {
         "patience": 5,
         "schedule": "linear",
         "seed": 0,
+        "selection": "single",
         "threshold": 0.5,
         "warmup_ratio": 0.0,
         "weight_decay": 0.0,

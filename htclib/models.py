@@ -145,12 +145,33 @@ class PEFTPrefix(HTCModel):
         return self.head(out.last_hidden_state[:, 0])
 
 
+def warn_untrained_pooler(encoder: nn.Module, name: str) -> None:
+    """A model that classifies on the pooler output says so when that pooler was never trained
+    (:func:`htclib.encoders.pooler_check`): what it measures is then a random frozen layer."""
+    from .encoders import pooler_check
+
+    check = pooler_check(encoder)
+    if check["trained"] is False:
+        import warnings
+
+        warnings.warn(
+            f"pooling='pooler' on {name!r}, whose pooler was never trained (bias 0, top "
+            f"singular value {check['top_singular_value']:.3f} at a random matrix's edge "
+            f"{check['random_edge']:.3f}, kurtosis {check['kurtosis']:.2f}): the head sees a "
+            "random frozen tanh layer. Use pooling='cls' (recipe 'ptv2-cls') on this encoder.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def build_model(
     cfg: ModelConfig, hierarchy: Hierarchy, encoder: nn.Module | None = None
 ) -> HTCModel:
     """A model for ``cfg`` on ``hierarchy``; loads the encoder unless one is given."""
     if encoder is None:
         _, encoder = load_encoder(cfg.encoder)
+    if cfg.pooling == "pooler":
+        warn_untrained_pooler(encoder, cfg.encoder)
     if cfg.method == "cls":
         return CLSTuning(cfg, hierarchy, encoder)
     if cfg.method == "spp":

@@ -158,8 +158,9 @@ def recipe_label(record: dict) -> str:
     """:func:`recipe_name` as every table and plot names the row: ``+tokinit`` marks a prefix
     started from tokens, ``+probeC`` a head fitted to the model's start (LP-FT), ``+proj`` a
     prefix trained through P-tuning v2's projection MLP, ``+topN`` a prefix in the top N layers
-    only, ``+words`` dropout masks drawn from random words (``ModelConfig.dropout_masks``):
-    their own rows too."""
+    only, ``+words`` dropout masks drawn from random words (``ModelConfig.dropout_masks``),
+    ``+hgclr`` the checkpoint chosen by HGCLR's rule (``TrainConfig.selection``): their own rows
+    too."""
     probe, top = head_probe(record), prefix_top_layers(record)
     return (
         recipe_name(record)
@@ -168,6 +169,7 @@ def recipe_label(record: dict) -> str:
         + ("+proj" if prefix_projection(record) else "")
         + (f"+top{top}" if top is not None else "")
         + ("+words" if dropout_masks(record) == "words" else "")
+        + ("" if selection(record) == "single" else f"+{selection(record)}")
     )
 
 
@@ -185,6 +187,12 @@ def dropout_masks(record: dict) -> str:
     """How a record's encoder drew its dropout masks (``ModelConfig.dropout_masks``; "rand"
     for records from before the field)."""
     return record.get("config", {}).get("model", {}).get("dropout_masks", "rand")
+
+
+def selection(record: dict) -> str:
+    """How a record picked its checkpoint (``TrainConfig.selection``; "single" before the
+    field)."""
+    return record.get("config", {}).get("train", {}).get("selection", "single")
 
 
 def head_probe(record: dict) -> float | None:

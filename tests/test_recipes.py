@@ -75,3 +75,45 @@ def test_local_with_shifted_positions_equals_per_level_runs(batch):
         ]
     torch.testing.assert_close(full, torch.cat(parts, 1), atol=1e-5, rtol=0)
     assert not torch.allclose(full, torch.cat(unshifted, 1), atol=1e-4)
+
+
+def test_ptv2_cls_is_ptv2_on_the_cls_state():
+    from htclib.recipes import recipe_for
+
+    assert RECIPES["ptv2-cls"] == {**RECIPES["ptv2"], "model.pooling": "cls"}
+    assert recipe_for("ptv2", "minilm") == "ptv2-cls"
+    assert recipe_for("ptv2", "bert-base-uncased") == "ptv2"  # its pooler is trained (NSP)
+    assert recipe_for("htclib", "minilm") == "htclib"
+
+
+def test_pooler_check_tells_an_initialised_pooler_from_a_trained_one():
+    from htclib.encoders import pooler_check
+
+    enc = tiny_bert(pooler=True)
+    assert pooler_check(enc)["trained"] is False  # as BERT initialises it
+    with torch.no_grad():  # what training leaves: a bias, heavy tails, a stretched spectrum
+        w = enc.pooler.dense.weight
+        w.copy_(torch.distributions.StudentT(2.5).sample(w.shape) * 0.02)
+        enc.pooler.dense.bias.fill_(0.01)
+    c = pooler_check(enc)
+    assert c["trained"] is True and c["kurtosis"] > 1
+    assert pooler_check(tiny_bert())["trained"] is None  # no pooler at all
+
+
+def test_classifying_on_an_untrained_pooler_warns():
+    from htclib.models import build_model
+
+    cfg = apply_recipe(RunConfig(model=ModelConfig(prefix=PrefixConfig(length=3))), "ptv2").model
+    with pytest.warns(UserWarning, match="pooler was never trained"):
+        build_model(cfg, H, tiny_bert(pooler=True))
+
+
+@pytest.mark.integration
+def test_minilm_pooler_is_untrained_as_the_recipes_assume():
+    from htclib.encoders import load_encoder, pooler_check
+    from htclib.recipes import UNTRAINED_POOLER
+
+    c = pooler_check(load_encoder("minilm")[1])
+    assert c["trained"] is False and c["bias_abs_max"] == 0.0
+    assert c["top_singular_value"] < c["random_edge"] and c["reference_kurtosis"] > 5
+    assert "minilm" in UNTRAINED_POOLER

@@ -279,3 +279,30 @@ def test_a_probed_run_starts_from_the_fitted_head_and_records_its_seconds(tmp_pa
     # the same seed builds the same start; only the probe moved the head before training
     assert not torch.allclose(starts[0], starts[1])
     assert probed["head_probe_objective"] > 0
+
+
+def _scripted_fit(toy_tok, micro, macro, **train_kw):
+    """fit on the toy problem with the dev scores scripted epoch by epoch."""
+    h, tr, ytr, dv, ydv = toy_problem(toy_tok, n_train=32, n_dev=16)
+    model = GlobalSPP(ModelConfig(prefix=PrefixConfig(length=2)), h, tiny_bert(seed=0))
+    it = iter(range(len(micro)))
+
+    def score(probs, y):
+        i = next(it)
+        return {"headline": micro[i], "headline_macro_f1": macro[i], "tiebreak": 0.0}
+
+    tc = TrainConfig(max_epochs=len(micro), batch_size=16, patience=2, **train_kw)
+    return fit(model, model.body_parameters(), model.head_parameters(), tr, ytr, dv, ydv, tc, 0,
+               score, progress=False)  # fmt: skip
+
+
+def test_hgclr_selection_waits_for_either_score_and_keeps_the_best_macro(toy_tok):
+    micro = [0.50, 0.60, 0.55, 0.54, 0.53, 0.52, 0.51]
+    macro = [0.20, 0.10, 0.30, 0.25, 0.35, 0.20, 0.20]
+    single = _scripted_fit(toy_tok, micro, macro)  # micro alone: best epoch 2, stops after 4
+    assert (single.best_epoch, len(single.history)) == (2, 4)
+    hg = _scripted_fit(toy_tok, micro, macro, selection="hgclr")
+    # macro improves at epochs 3 and 5, so patience runs out only after 7; macro's best is kept
+    assert (hg.best_epoch, len(hg.history), hg.best_score) == (5, 7, 0.35)
+    with pytest.raises(ValueError, match="selection must be one of"):
+        TrainConfig(selection="best-of-both")
