@@ -382,6 +382,9 @@ def load(
     """
     where = find_data(name, path)
     notes: list[str] = []
+    if path is None and BUNDLED in where.resolve().parents:
+        _warn_bundled(name, where)
+        notes.append("the bundled demo sample (no full data found)")
     if where.is_file():
         files = {where.name: where}
         where_dir = where.parent
@@ -432,6 +435,25 @@ def load(
         parts = split_full(full, seed, str(where))
         notes.append(f"split 64/16/20 stratified by top level, seed {seed}")
     return assemble(name, parts, str(where), notes, keying)
+
+
+_WARNED_BUNDLED: set[str] = set()
+
+
+def _warn_bundled(name: str, where: Path) -> None:
+    """Said once a process: the numbers then come from the package's small sample."""
+    if name in _WARNED_BUNDLED:
+        return
+    _WARNED_BUNDLED.add(name)
+    import warnings
+
+    warnings.warn(
+        f"data set {name!r}: no copy found in $HTCLIB_DATA, ../shared/data or data/; using the "
+        f"sample bundled with htclib ({where.name}/, a demo). Set HTCLIB_DATA or pass path= "
+        "for the real data.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def split_full(full: Split, seed: int = 0, where: str = "data") -> list[Split]:

@@ -147,13 +147,18 @@ class PrefixEncoder(nn.Module):
     def length(self) -> int:
         return self.cfg.length
 
-    def forward(self) -> torch.Tensor:
+    def forward(self, batch: int | None = None) -> torch.Tensor:
+        """``(L, 2, H, P, D)``; with ``batch`` and prefix dropout on in training, ``(L, 2, B, H,
+        P, D)`` with a dropout mask of its own for each row, as P-tuning v2 draws it (its
+        prefix encoder runs on the batch's expanded prefix tokens)."""
         if self.cfg.projection:
             x = self.mlp(self.embedding.weight)  # (P, L*2*hidden)
             kv = x.view(self.cfg.length, self.n_layers, 2, self.n_heads, self.head_dim)
             kv = kv.permute(1, 2, 3, 0, 4)  # (L, 2, H, P, D)
         else:
             kv = self.kv
+        if batch is not None and self.training and self.dropout.p > 0:
+            return self.dropout(expand_prefix(kv, batch))  # (L, 2, B, H, P, D)
         return self.dropout(kv)
 
     @torch.no_grad()
@@ -558,11 +563,18 @@ class FrozenEncoderWithPrefix:
                 self.prefix(),
                 pooling=self.cfg.pooling,
             )
+        # (L, 2, H, P, D): one prefix for every row; (L, 2, B, H, P, D) where each row draws
+        # its own prefix dropout mask (PrefixEncoder.forward)
+        kv = (
+            self.prefix(batch=input_ids.shape[0])
+            if isinstance(self.prefix, PrefixEncoder)
+            else self.prefix()
+        )
         return encode(
             self.encoder,
             input_ids,
             attention_mask,
-            self.prefix(),  # (L, 2, H, P, D): one prefix for every row
+            kv,
             shift_positions=self.cfg.prefix.shift_positions,
             pooling=self.cfg.pooling,
         )

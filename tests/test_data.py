@@ -183,7 +183,9 @@ def test_bundled_sample_is_the_last_resort(tmp_path, monkeypatch):
     monkeypatch.delenv("HTCLIB_DATA", raising=False)
     monkeypatch.setattr(data, "REPO_ROOT", tmp_path / "clone")
     assert data.candidate_dirs("wos")[-1] == data.BUNDLED / "wos"
-    ds = data.load("wos")
+    monkeypatch.setattr(data, "_WARNED_BUNDLED", set())
+    with pytest.warns(UserWarning, match="using the sample bundled with htclib"):
+        ds = data.load("wos")
     assert ds.source == str(data.BUNDLED / "wos")
     assert (len(ds.train), len(ds.dev), len(ds.test)) == (640, 160, 200)
     assert (data.BUNDLED / "wos" / "SOURCE.md").read_text().count("CC BY 4.0") >= 1

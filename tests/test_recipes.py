@@ -117,3 +117,26 @@ def test_minilm_pooler_is_untrained_as_the_recipes_assume():
     assert c["trained"] is False and c["bias_abs_max"] == 0.0
     assert c["top_singular_value"] < c["random_edge"] and c["reference_kurtosis"] > 5
     assert "minilm" in UNTRAINED_POOLER
+
+
+def test_ptv2_prefix_dropout_draws_a_mask_per_example():
+    """P-tuning v2 runs its prefix encoder on the batch's expanded prefix tokens, so each row
+    gets its own dropout mask: two copies of one text in a batch see different prefixes."""
+    cfg = apply_recipe(RunConfig(model=ModelConfig(prefix=PrefixConfig(length=3))), "ptv2").model
+    cfg.encoder_dropout = False  # the prefix's dropout alone
+    model = GlobalSPP(replace_pooling(cfg), H, tiny_bert(dropout=0.0))
+    ids = torch.tensor([[1, 5, 6, 2], [1, 5, 6, 2]])
+    mask = torch.ones_like(ids)
+    model.train()
+    torch.manual_seed(0)
+    out = model.cls_states(ids, mask)
+    assert not torch.allclose(out[0], out[1])  # one mask per row
+    model.eval()
+    out = model.cls_states(ids, mask)
+    assert torch.allclose(out[0], out[1])  # and none at inference
+
+
+def replace_pooling(cfg):
+    from dataclasses import replace
+
+    return replace(cfg, pooling="cls")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from htclib.io import (
@@ -115,3 +116,48 @@ def test_unknown_profile_and_dataset_in_notebook_parameters(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert "01_data_exploration failed" in err and "no-such-set" in err
+
+
+def test_checkpoint_of_another_model_is_refused_by_name(tmp_path):
+    from htclib.train import CheckpointError
+
+    train_once(ToyTokenizer(), epochs=1, out_dir=tmp_path)  # a prefix model's checkpoint
+    with pytest.raises(CheckpointError, match="do not match this model's trainable parameters"):
+        train_once(ToyTokenizer(), method="cls", epochs=2, out_dir=tmp_path, resume=True)
+
+
+def test_checkpoint_that_would_run_code_is_refused(tmp_path):
+    import pickle
+
+    from htclib.io import write_manifest
+    from htclib.train import CheckpointError
+
+    train_once(ToyTokenizer(), epochs=1, out_dir=tmp_path)
+    ck = tmp_path / "checkpoint"
+
+    class Boom:
+        def __reduce__(self):
+            return (print, ("ran code from a checkpoint",))
+
+    (ck / "state.pt").write_bytes(pickle.dumps({"model": Boom()}, protocol=2))
+    write_manifest(ck, ["state.pt"])  # the manifest matches: only the loader can refuse it
+    with pytest.raises(CheckpointError, match="not a checkpoint htclib can load safely"):
+        train_once(ToyTokenizer(), epochs=2, out_dir=tmp_path, resume=True)
+
+
+def test_checkpoint_with_numpys_rng_array_still_resumes(tmp_path):
+    """Checkpoints written before the RNG state was stored as plain types (NumPy's array)."""
+    import torch
+
+    from htclib.io import write_manifest
+
+    _, full = train_once(ToyTokenizer(), seed=3, epochs=2, out_dir=tmp_path / "ref")
+    train_once(ToyTokenizer(), seed=3, epochs=1, out_dir=tmp_path / "old")
+    ck = tmp_path / "old" / "checkpoint"
+    blob = torch.load(ck / "state.pt", weights_only=True)
+    name, keys, *rest = blob["rng"]["numpy"]
+    blob["rng"]["numpy"] = (name, keys.numpy().astype(np.uint32), *rest)  # the old layout
+    torch.save(blob, ck / "state.pt")
+    write_manifest(ck, ["state.pt"])
+    _, resumed = train_once(ToyTokenizer(), seed=3, epochs=2, out_dir=tmp_path / "old", resume=True)
+    assert [r["dev_micro_f1"] for r in resumed.history] == [r["dev_micro_f1"] for r in full.history]

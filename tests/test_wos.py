@@ -90,7 +90,10 @@ def test_published_counts_cover_the_full_table():
 
 
 def _table(tmp_path, rows, name="Data.txt"):
-    lines = [HEADER] + [f"{y1}\t{y2}\t0\t{d} \t {a}  \t kw \t{t}" for y1, y2, d, a, t in rows]
+    # the abstract as Excel exports it (quoted, its quotes doubled, where it has one)
+    lines = [HEADER] + [
+        f"{y1}\t{y2}\t0\t{d} \t {a}  \t kw \t{wos._as_exported(t)}" for y1, y2, d, a, t in rows
+    ]
     f = tmp_path / name
     f.write_bytes(("\r\n".join(lines) + "\r\n").encode())  # Windows line ends, as exported
     return f
@@ -133,21 +136,45 @@ def test_xlsx_and_txt_give_the_same_data(tmp_path):
             0,
             "CS" if i % 2 == 0 else "ECE",
             "Machine learning" if i % 2 == 0 else "Electricity",
-            f"Text {i}'s body",
+            f"Text {i}'s body" if i % 3 else f'Text {i} is "quoted" here',
         )
         for i in range(30)
     ]
     (tmp_path / "t").mkdir()
     t = _table(tmp_path / "t", rows)
     (tmp_path / "x").mkdir()
+    # the xlsx holds the raw text; Data.txt, Excel's export, quotes a field with a quote in it
+    assert '""quoted""' in (tmp_path / "t" / "Data.txt").read_text()
     df = pd.DataFrame(
         [[y1, y2, 0, d + " ", " " + a, "kw", txt] for y1, y2, d, a, txt in rows],
         columns=list(wos.WOS_COLUMNS),
     )
     df.to_excel(tmp_path / "x" / "Data.xlsx", index=False)
     a, b = data.load("wos", t), data.load("wos", tmp_path / "x")
-    assert a.test.texts == b.test.texts and a.train.paths == b.train.paths
-    assert a.hierarchy == b.hierarchy
+    assert a.test.texts == b.test.texts and a.train.texts == b.train.texts
+    assert a.train.paths == b.train.paths and a.hierarchy == b.hierarchy
+    assert any('""quoted""' in t for t in a.train.texts + a.dev.texts + a.test.texts)
+
+
+@pytest.mark.skipif(
+    not (data.REPO_ROOT.parent / "shared/data/wos/Data1k.tsv").exists(), reason="needs ../shared"
+)
+def test_the_sample_as_xlsx_gives_the_same_texts(tmp_path):
+    """The 1,000 sample rows written to an xlsx as Excel holds them (the export unquoted) read
+    back to the same texts as the tsv: its 56 abstracts with a doubled quote included."""
+    import csv
+
+    import pandas as pd
+
+    tsv = data.REPO_ROOT.parent / "shared/data/wos/Data1k.tsv"
+    with open(tsv, newline="", encoding="utf-8") as f:
+        cells = list(csv.reader(f, delimiter="\t"))
+    assert sum('"' in r[6] for r in cells[1:]) == 56
+    pd.DataFrame(cells[1:], columns=cells[0]).to_excel(tmp_path / "Data.xlsx", index=False)
+    a, b = wos.read_wos_table(tsv), wos.read_wos_table(tmp_path / "Data.xlsx")
+    assert [wos.normalise_text(r.abstract) for r in a] == [
+        wos.normalise_text(r.abstract) for r in b
+    ]
 
 
 def test_bad_tables_name_file_and_line(tmp_path):
