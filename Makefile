@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-524 venv lint bench cpu records clean
+.PHONY: demo test test-524 venv lint bench cpu records notebooks clean
 
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
@@ -45,6 +45,11 @@ demo: venv
 
 test: venv
 	HF_HUB_OFFLINE=1 $(BIN)/python -X dev -W error::ResourceWarning -m pytest -q
+
+# The committed notebooks, executed from the committed cpu records (nothing trains): what a
+# reader sees on opening them. CI fails when they are stale (tests/test_workbook.py).
+notebooks: venv
+	HF_HUB_OFFLINE=1 $(BIN)/python -m htclib.workbook
 
 cpu: venv
 	HF_HUB_OFFLINE=1 $(BIN)/python -m htclib.run --profile cpu

@@ -13,6 +13,7 @@ in the records is listed as ``missing``, never silently dropped.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,6 +246,8 @@ CLAIM_COLUMNS = [
 ]  # fmt: skip
 # for claims.csv and the forest plot: the method-level numbers, unrounded
 NUMERIC_COLUMNS = ["diff", "ci_low", "ci_high", "p_value", "p_bh", "mde", "instance_p"]
+# each side's per-seed F1 (points), as JSON lists: what a claim's figure draws as dots
+SCORE_COLUMNS = ["scores_a", "scores_b"]
 
 
 def claims_table(
@@ -280,9 +283,7 @@ def claims_table(
                     {**base, "metric": "", "verdict": "not comparable: different test sets"}
                 )
                 continue
-            pooling = "; ".join(
-                f"{side}: {s.note}" for side, s in (("A", sa), ("B", sb)) if s.note
-            )
+            pooling = "; ".join(f"{side}: {s.note}" for side, s in (("A", sa), ("B", sb)) if s.note)
             for metric in ("micro", "macro"):
                 a_preds = [p["pred"]["headline"] for p in pa]
                 b_preds = [p["pred"]["headline"] for p in pb]
@@ -320,11 +321,13 @@ def claims_table(
                         "p_value": m.p if tested else None,
                         "mde": m.mde,
                         "instance_p": inst.p,
+                        "scores_a": json.dumps([round(x, 4) for x in m.scores_a]),
+                        "scores_b": json.dumps([round(x, 4) for x in m.scores_b]),
                     }
                 )
     # fixed columns: a frame's order would follow its first row, and a first row without a
     # bootstrap ("no run of ...") would move the verdict from the last column to the sixth
-    out = pd.DataFrame(rows, columns=CLAIM_COLUMNS + NUMERIC_COLUMNS)
+    out = pd.DataFrame(rows, columns=CLAIM_COLUMNS + NUMERIC_COLUMNS + SCORE_COLUMNS)
     if "test texts" in out:
         out["test texts"] = out["test texts"].astype("Int64")
     return with_fdr(out)
@@ -386,13 +389,27 @@ def verdicts_markdown(
     """What the current records say about the claims whose text contains one of ``topics``
     (every claim when None): one line per claim, data set and metric, drawn from the records
     (no typed numbers)."""
+    t = topic_claims(results_dir, profile, topics)
+    return verdicts_of(t, results_dir, profile)
+
+
+def topic_claims(
+    results_dir: str | os.PathLike, profile: str, topics: list[str] | None = None
+) -> pd.DataFrame:
+    """The profile's claims table, restricted to the claims whose text contains one of
+    ``topics`` (every claim when None)."""
     # the whole profile's table, then the topics' rows: the false-discovery control counts
     # every claim of the table (as results.md does), and the same resamples give the same p
     t = claims_table(results_dir, claims_for(profile))
     if topics is not None:
         t = t[[any(k in c for k in topics) for c in t.claim]]
+    return t
+
+
+def verdicts_of(t: pd.DataFrame, results_dir: str | os.PathLike, profile: str) -> str:
+    """:func:`verdicts_markdown` of a table already computed."""
     if t.empty:
-        return f"*No runs for these claims in `{results_dir}` yet (profile `{profile}`).*"
+        return f"*No runs for these claims in `results/{profile}/` yet.*"
     lines = [
         f"**What the current `{profile}` records say** (headline; A − B with its 95% interval "
         "and p over training runs and test texts, the verdict they give, and the minimum "

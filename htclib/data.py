@@ -163,6 +163,22 @@ def candidate_dirs(name: str) -> list[Path]:
     return out
 
 
+def describe_source(source: str | os.PathLike) -> str:
+    """Where data came from, without this machine's absolute paths (notebooks are committed
+    with their outputs): relative to the checkout, ``$HTCLIB_DATA``, or the bundled sample."""
+    p = Path(source).resolve()
+    env = os.environ.get("HTCLIB_DATA")
+    for root, shown in (
+        (BUNDLED, "htclib/resources (the bundled sample)"),
+        (Path(env).resolve() if env else None, "$HTCLIB_DATA"),
+        (REPO_ROOT, "."),
+        (REPO_ROOT.parent, ".."),
+    ):
+        if root is not None and (p == root or root in p.parents):
+            return f"{shown}/{p.relative_to(root)}" if p != root else shown
+    return p.name
+
+
 def find_data(name: str, path: str | os.PathLike | None = None) -> Path:
     """The folder (or file) holding data set ``name``; a clear error lists where it looked."""
     if path is not None:

@@ -36,7 +36,7 @@ from .metrics import (
     tune_threshold,
 )
 from .models import ModelConfig
-from .provenance import provenance
+from .provenance import provenance, utc_now
 from .records import save_predictions
 from .train import TrainConfig
 
@@ -184,6 +184,8 @@ def run(
     # Before any module is built: the prefix and head initialisation must depend on the
     # config's seed alone, not on what ran earlier in this process.
     seed_everything(cfg.train.seed)
+    # the code and machine at the start: what trains this run (the tree may change meanwhile)
+    prov = provenance()
     ds = get_data(cfg.data)
     h = ds.hierarchy
     multi = not single_path(ds)  # mostly single-path data also gets best-path decoding
@@ -275,7 +277,7 @@ def run(
         "wall_seconds": time.perf_counter() - t0,
         **fit_info,
         "config": cfg.to_dict(),
-        "provenance": provenance(),
+        "provenance": {**prov, "finished_utc": utc_now()},
     }
     atomic_write_json(done, result)
     return result

@@ -133,39 +133,63 @@ def _plain_rows(df: pd.DataFrame, method: str) -> pd.DataFrame:
     return d.copy()
 
 
+def _seed_points(ax, d: pd.DataFrame, x: str, y: str, order: list, colour=None) -> None:
+    """Every seed a dot, each x's mean a bar: the spread stays in view (no bar from 0)."""
+    pos = {k: i for i, k in enumerate(order)}
+    for k, g in d.groupby(x, sort=False):
+        if k not in pos:
+            continue
+        xs = pos[k] + np.linspace(-0.12, 0.12, len(g)) if len(g) > 1 else [pos[k]]
+        ax.plot(xs, g[y], "o", ms=4, alpha=0.75, color=colour or "#1f77b4")
+        ax.plot([pos[k] - 0.25, pos[k] + 0.25], [g[y].mean()] * 2, color="black", lw=1.8)
+
+
 def f1_vs_prefix_length(df: pd.DataFrame, profile: str) -> plt.Figure:
-    """Global SPP: micro/macro-F1 against prefix length, one line per data set, mean ± sd over
-    seeds. Only the length sweep's own rows: htclib's recipe, random start, whole training split,
-    no contrastive stage (other rows at the same P answer other questions and would be averaged
-    into its point)."""
+    """Global SPP against prefix length, one column of panels per data set (their F1 levels
+    differ by 30 points: one axis would flatten each curve): every seed a dot, the mean joined
+    by a line, and CLS-tuning's mean ± sd over its seeds as a band, the claim's reference
+    ("SPP matches CLS-tuning"). Only the sweep's own rows: htclib's recipe, random start, whole
+    training split, no contrastive stage."""
     d = _plain_rows(df, "spp")
     if d.empty:
         return no_data("Prefix length", profile, "No global SPP run yet.")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
+    cls = _plain_rows(df, "cls")
     d["P"] = d["prefix"].astype(int)
-    for ax, col, name in ((axes[0], "micro_f1", "micro-F1"), (axes[1], "macro_f1", "macro-F1")):
-        sns.lineplot(data=d, x="P", y=col, hue="dataset", marker="o", ax=ax, errorbar="sd")
-        ax.set(
-            xlabel="prefix length P",
-            ylabel=f"test {name}, headline (%)",
-            title=f"global SPP: {name} vs P",
-        )
-    # one legend, outside the axes: inside, it hid the dbpedia line
-    if axes[0].get_legend() is not None:
-        axes[0].get_legend().remove()
-    axes[1].legend(
-        title="dataset", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1)
-    )
-    _title(fig, "Prefix length", profile)
-    fig.tight_layout()
+    datasets = sorted(d.dataset.unique())
+    fig, axes = plt.subplots(2, len(datasets), figsize=(3.7 * len(datasets) + 0.6, 5.4),
+                             squeeze=False)  # fmt: skip
+    for j, ds in enumerate(datasets):
+        dd = d[d.dataset == ds]
+        for i, (col, name) in enumerate((("micro_f1", "Mi-F1"), ("macro_f1", "Ma-F1"))):
+            ax = axes[i, j]
+            c = cls[cls.dataset == ds][col] if not cls.empty else pd.Series(dtype=float)
+            if len(c):
+                m, sd = c.mean(), (c.std() if len(c) > 1 else 0.0)
+                ax.axhspan(m - sd, m + sd, color="#f4a582", alpha=0.45, lw=0,
+                           label=f"CLS-tuning, mean ± sd ({len(c)} seeds)")  # fmt: skip
+                ax.axhline(m, color="#b2182b", lw=1, ls="--")
+            ax.plot(dd.P, dd[col], "o", ms=4, alpha=0.7, color="#1f77b4", label="SPP, one seed")
+            means = dd.groupby("P")[col].mean()
+            ax.plot(means.index, means.values, "-", color="#1f77b4", lw=1.8, label="SPP, mean")
+            ax.set_xticks(sorted(dd.P.unique()))
+            ax.set(
+                xlabel="prefix length P" if i == 1 else "",
+                ylabel=f"test {name} (%)" if j == 0 else "",
+            )
+            if i == 0:
+                ax.set_title(ds, fontsize=10)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    _title(fig, "Global SPP against prefix length, CLS-tuning as the reference", profile)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 
 def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
-    """Local SPP: overall micro/macro-F1 per transfer variant, and per-level micro-F1 (the
-    whole training split, htclib's recipe, no contrastive stage). One row of panels per data set
-    (their label sets differ: a bar averaging them would answer nothing); bars are the mean over
-    seeds, whiskers ± sd, and each x label says how many seeds it has."""
+    """Local SPP: test F1 of each transfer variant at each lengths setting, one row of panels
+    per data set (their label sets differ), every seed a dot and each mean a bar, on an axis
+    that fits the runs (not from 0: the claims are about differences of 0.3 to 2 points; their
+    intervals are in the claims figure). htclib's recipe, whole split, no contrastive stage."""
     d = _plain_rows(df, "local")
     if d.empty:
         other = (df.method == "local").sum() if not df.empty else 0
@@ -178,45 +202,26 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
             ),
         )
     order = {"copy": 0, "transform": 1, "non": 2}  # the paper's claimed ranking, left to right
+    colours = {"copy": "#1b9e77", "transform": "#7570b3", "non": "#d95f02"}
     datasets = sorted(d.dataset.unique())
-    fig, axes = plt.subplots(len(datasets), 2, figsize=(12, 3.9 * len(datasets)), squeeze=False)
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(10, 2.7 * len(datasets) + 0.4),
+                             squeeze=False)  # fmt: skip
     for row, ds in zip(axes, datasets, strict=True):
-        dd = d[d.dataset == ds]
-        dd = dd.assign(_order=dd.variant.map(order).fillna(len(order)))
-        dd = dd.sort_values(["prefix", "_order", "variant"])
-        n = dd.groupby(["variant", "prefix"]).size()
-        dd["run"] = [
-            f"{v} {p}\n({n[(v, p)]} seed{'s' if n[(v, p)] > 1 else ''})"
-            for v, p in zip(dd.variant, dd.prefix, strict=True)
-        ]
-        runs = list(dict.fromkeys(dd.run))  # lengths, then the claimed ranking
-        long = dd.melt(
-            id_vars=["run"], value_vars=["micro_f1", "macro_f1"], var_name="metric", value_name="F1"
+        dd = d[d.dataset == ds].copy()
+        dd["run"] = [f"{v}\n{p}" for v, p in zip(dd.variant, dd.prefix, strict=True)]
+        runs = sorted(
+            dict.fromkeys(dd.run), key=lambda r: (r.split("\n")[1], order.get(r.split("\n")[0], 9))
         )
-        sns.barplot(
-            data=long, x="run", y="F1", hue="metric", order=runs, ax=row[0], errorbar="sd",
-            capsize=0.15, err_kws={"linewidth": 1},
-        )  # fmt: skip
-        row[0].set(xlabel="", ylabel="test F1, headline (%)", title=f"{ds}: overall (all labels)")
-        row[0].tick_params(axis="x", labelsize=8)
-        # headroom above the bars for a one-row legend, so it hides none of them
-        row[0].set_ylim(0, 1.3 * max(long["F1"].max(), 1))
-        row[0].legend(fontsize=8, ncol=2, loc="upper center")
-        lv_cols = [c for c in dd.columns if c.startswith("L") and c.endswith("_micro_f1")]
-        lv = dd.melt(
-            id_vars=["run"], value_vars=lv_cols, var_name="level", value_name="F1"
-        ).dropna()
-        lv["level"] = lv["level"].str.replace("_micro_f1", "")
-        lv["run"] = lv["run"].str.replace("\n", " ")
-        sns.barplot(
-            data=lv, x="level", y="F1", hue="run", ax=row[1], errorbar="sd",
-            hue_order=[r.replace("\n", " ") for r in runs], capsize=0.1,
-            err_kws={"linewidth": 1},
-        )  # fmt: skip
-        row[1].set(ylabel="test micro-F1, headline (%)", title=f"{ds}: per level")
-        row[1].set_ylim(0, 1.3 * max(lv["F1"].max() if not lv.empty else 0, 1))
-        row[1].legend(fontsize=7, ncol=3, loc="upper center")
-    _title(fig, "Local SPP transfer variants (mean ± sd over seeds)", profile)
+        for ax, col, name in ((row[0], "micro_f1", "Mi-F1"), (row[1], "macro_f1", "Ma-F1")):
+            for r in runs:
+                g = dd[dd.run == r]
+                _seed_points(ax, g, "run", col, runs, colours.get(r.split("\n")[0]))
+            ax.set_xticks(range(len(runs)))
+            n = dd.groupby("run").size()
+            ax.set_xticklabels([f"{r}\n({n[r]} seeds)" for r in runs], fontsize=7.5)
+            ax.set(ylabel=f"test {name} (%)", title=f"{ds}: {name}")
+            ax.title.set_fontsize(10)
+    _title(fig, "Local SPP transfer variants: every seed, and the mean", profile)
     fig.tight_layout()
     return fig
 
@@ -331,43 +336,66 @@ def f1_vs_params(df: pd.DataFrame, profile: str) -> plt.Figure:
     return fig
 
 
+LONG_TAIL_MODELS = ("cls", "spp", "local", "linear-probe")
+
+
 def long_tail(per_label: pd.DataFrame, profile: str) -> plt.Figure:
-    """Per-label test F1 against training frequency, one panel per model."""
+    """Per-label test F1 against the label's training frequency: one row of panels per data
+    set (labels of different sets are not comparable), one column per model (each chosen on
+    dev within its data set), levels coloured."""
     if per_label.empty:
         return no_data("Long tail", profile, "No run with stored per-text predictions yet.")
-    models = per_label["model"].unique()
-    fig, axes = plt.subplots(
-        1, len(models), figsize=(4 * len(models), 3.6), sharey=True, squeeze=False
-    )
-    for ax, m in zip(axes[0], models, strict=True):
-        d = per_label[per_label.model == m]
-        ax.scatter(
-            np.maximum(d["train_count"], 0.8),
-            d["f1"],
-            s=10,
-            alpha=0.6,
-            c=d["level"],
-            cmap="viridis",
-            rasterized=True,  # one SVG element per label and model made the SVG over 1 MB
-        )
-        ax.set(xscale="log", xlabel="train examples of the label", title=m)
-    axes[0, 0].set_ylabel("test F1 of the label")
-    _title(fig, "Long tail: per-label F1 vs frequency", profile)
+    per_label = per_label.assign(base=per_label.model.str.split(" ").str[0])
+    models = [m for m in LONG_TAIL_MODELS if m in set(per_label.base)] or list(
+        dict.fromkeys(per_label.base)
+    )[:4]
+    datasets = sorted(per_label.dataset.unique())
+    fig, axes = plt.subplots(len(datasets), len(models), figsize=(2.7 * len(models) + 0.8,
+                             2.4 * len(datasets) + 0.6), sharey=True, squeeze=False)  # fmt: skip
+    for i, ds in enumerate(datasets):
+        for j, m in enumerate(models):
+            ax = axes[i, j]
+            d = per_label[(per_label.base == m) & (per_label.dataset == ds)]
+            if d.empty:
+                ax.text(0.5, 0.5, "no run", ha="center", transform=ax.transAxes, fontsize=8)
+            else:
+                if d.model.iloc[0] != m:  # the local variant chosen on dev
+                    ax.text(0.02, 0.95, d.model.iloc[0], transform=ax.transAxes, fontsize=7,
+                            va="top")  # fmt: skip
+                ax.scatter(np.maximum(d["train_count"], 0.8), d["f1"], s=8, alpha=0.6,
+                           c=d["level"], cmap="viridis", vmin=1, vmax=3,
+                           rasterized=True)  # fmt: skip
+            ax.set_xscale("log")
+            ax.tick_params(labelsize=7)
+            if i == 0:
+                ax.set_title(m, fontsize=9)
+            if j == 0:
+                ax.set_ylabel(f"{ds}\ntest F1 of a label", fontsize=8)
+            if i == len(datasets) - 1:
+                ax.set_xlabel("training texts of the label", fontsize=8)
+    _title(fig, "Long tail: per-label F1 against frequency (colour: level 1 dark to 3 light)",
+           profile)  # fmt: skip
     fig.tight_layout()
     return fig
 
 
-def confusion_pairs(pairs: pd.DataFrame, profile: str, top: int = 15) -> plt.Figure:
-    """The most frequent (gold -> predicted) confusions among level-2 labels."""
-    d = pairs.head(top)
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(d) + 1.2))
-    ax.barh(
-        [f"{g}  ->  {p}" for g, p in zip(d.gold, d.pred, strict=True)][::-1],
-        d["count"][::-1],
-        color=sns.color_palette()[3],
-    )
-    ax.set(xlabel="test texts", title="most confused level-2 labels (gold -> predicted)")
-    _title(fig, "Confusions", profile)
+def confusion_pairs(pairs: dict, profile: str, top: int = 10) -> plt.Figure:
+    """The most frequent (gold -> predicted) level-2 confusions, one panel per data set, each of
+    the model chosen on that data set's dev split: ``{dataset: (pairs frame, model name)}``."""
+    shown = {ds: v for ds, v in pairs.items() if not v[0].empty}
+    if not shown:
+        return no_data("Confusions", profile, "No level-2 confusions to show.")
+    n = [min(top, len(v[0])) for v in shown.values()]
+    fig, axes = plt.subplots(len(shown), 1, figsize=(8, 0.3 * sum(n) + 1.1 * len(shown)),
+                             squeeze=False, gridspec_kw={"height_ratios": n})  # fmt: skip
+    for ax, (ds, (d, model)) in zip(axes[:, 0], shown.items(), strict=True):
+        d = d.head(top)
+        ax.barh([f"{g}  ->  {p}" for g, p in zip(d.gold, d.pred, strict=True)][::-1],
+                d["count"][::-1], color=sns.color_palette()[3])  # fmt: skip
+        ax.tick_params(labelsize=7.5)
+        ax.set_title(f"{ds}: {model} (chosen on dev)", fontsize=9)
+    axes[-1, 0].set_xlabel("test texts")
+    _title(fig, "Most confused level-2 labels (gold -> predicted)", profile)
     fig.tight_layout()
     return fig
 
@@ -405,55 +433,63 @@ VERDICT_COLOURS = {"holds": "#2a9d4b", "reversed": "#c0392b"}  # anything else: 
 
 
 def claims_forest(claims: pd.DataFrame, profile: str) -> plt.Figure:
-    """The claims table as a forest plot: per data set, A - B with its 95% interval for each
-    claim and metric, a line at 0, coloured by the verdict, p at the right; claims without
-    runs on both sides are counted under the panel, not drawn."""
-    from .claims import format_p
-
+    """The claims table as one forest plot: a line per (claim, data set), Mi-F1 and Ma-F1 side
+    by side, A - B with its method-level 95% interval, a line at 0, coloured by the verdict
+    (hollow: holds per claim only, not at a 5% false discovery rate over the table); claims
+    without runs on both sides are listed under it, not drawn."""
     tested = claims[claims["metric"].fillna("").astype(bool)] if not claims.empty else claims
     if tested.empty:
         return no_data("The paper's claims", profile, "No claim has runs on both sides yet.")
-    datasets = list(dict.fromkeys(tested.dataset))
-    heights = [len(tested[tested.dataset == d]) for d in datasets]
-    fig, axes = plt.subplots(
-        len(datasets), 1, figsize=(10, 1.2 + 0.42 * sum(heights) + 0.6 * len(datasets)),
-        squeeze=False, gridspec_kw={"height_ratios": heights},
-    )  # fmt: skip
-    for ax, ds in zip(axes[:, 0], datasets, strict=True):
-        d = tested[tested.dataset == ds].reset_index(drop=True)
-        y = np.arange(len(d))[::-1]
-        diff = d["A - B"].astype(float).to_numpy()
-        low, high = d.ci_low.astype(float).to_numpy(), d.ci_high.astype(float).to_numpy()
-        colours = [VERDICT_COLOURS.get(v, "#7f7f7f") for v in d.verdict]
-        # a verdict the table's false-discovery control keeps: filled dot; one it does not
-        # (p < 0.05 on its own, not once ~30 tests are counted): hollow
-        kept = [v == f for v, f in zip(d.verdict, d["at 5% FDR"], strict=True)]
-        for yi, x, lo, hi, c, k in zip(y, diff, low, high, colours, kept, strict=True):
-            ax.plot([lo, hi], [yi, yi], color=c, lw=2.2, solid_capstyle="butt")
-            ax.plot(x, yi, "o", color=c, ms=6, mfc=c if k else "white", mew=1.6)
+    rows = list(dict.fromkeys(zip(tested.dataset, tested.claim, strict=True)))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 1.4 + 0.3 * len(rows)), sharey=True)
+    y = {r: len(rows) - 1 - i for i, r in enumerate(rows)}
+    # the axis fits the comparisons the claims are about (a few points); a far larger one (SPP
+    # against the linear probe: 10-50 points) is marked at the edge with its value
+    near = tested[tested["diff"].abs() <= 10]
+    near = near if len(near) else tested  # every effect large: show them all
+    bounds = pd.concat([near.ci_low.abs(), near.ci_high.abs(), near["diff"].abs()]).dropna()
+    lim = float(bounds.max()) * 1.05 + 0.5 if len(bounds) else 5.0
+    for ax, metric in zip(axes, ("Mi-F1", "Ma-F1"), strict=True):
+        d = tested[tested.metric == metric]
+        for _, r in d.iterrows():
+            yi = y[(r.dataset, r.claim)]
+            c = VERDICT_COLOURS.get(r.verdict, "#7f7f7f")
+            lo, hi = float(r.ci_low), float(r.ci_high)
+            if abs(float(r["diff"])) > lim:
+                side = np.sign(float(r["diff"]))
+                ax.annotate(f"{float(r['diff']):+.1f} [{lo:.1f}, {hi:.1f}] →"
+                            if side > 0 else f"← {float(r['diff']):+.1f}",
+                            (side * lim, yi), ha="right" if side > 0 else "left", va="center",
+                            fontsize=7.5, color=c)  # fmt: skip
+                continue
+            if np.isfinite(lo):
+                ax.plot([lo, hi], [yi, yi], color=c, lw=2.2, solid_capstyle="butt")
+                kept = r.verdict == r["at 5% FDR"]
+                ax.plot(float(r["diff"]), yi, "o", color=c, ms=5, mfc=c if kept else "white",
+                        mew=1.5)  # fmt: skip
+            else:  # not testable (a side trained once): the difference alone, a cross
+                ax.plot(float(r["diff"]), yi, "x", color=c, ms=5)
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_yticks(y)
-        ax.set_yticklabels(
-            [_wrap(f"{c} ({m})", 58) for c, m in zip(d.claim, d.metric, strict=True)], fontsize=8
-        )
-        ax.set_ylim(-0.6, len(d) - 0.4)
-        p_bh = d.p_bh.astype(float)
-        for yi, p, b, s in zip(y, d.p_value.astype(float), p_bh, d["seeds A/B"], strict=True):
-            ax.annotate(f"p {format_p(p)} (BH {format_p(b)}), seeds {s}", (1.01, yi),
-                        xycoords=("axes fraction", "data"), va="center", fontsize=7.5)  # fmt: skip
-        missing = (claims.dataset == ds).sum() - len(d)
-        note = f"  ({missing} claim(s) without runs on both sides)" if missing else ""
-        ax.set_title(f"{ds}: A − B, 95% interval{note}", fontsize=10)
-    xlabel = (
-        "A − B, headline F1 points (green: holds, red: reversed, grey: not resolved;\n"
-        "hollow: p < 0.05 alone, not at a 5% false discovery rate over the table)"
+        ax.set_xlim(-lim, lim)
+        ax.set_title(metric, fontsize=10)
+        ax.set_xlabel("A − B, headline F1 points")
+        for k in range(1, len(rows)):  # a rule between claims
+            if rows[k][1] != rows[k - 1][1]:
+                ax.axhline(len(rows) - k - 0.5, color="#999999", lw=0.6)
+    axes[0].set_yticks(list(y.values()))
+    axes[0].set_yticklabels([_wrap(f"{ds}: {c}", 62) for ds, c in y], fontsize=7.5)
+    axes[0].set_ylim(-0.6, len(rows) - 0.4)
+    note = (
+        "green: holds, red: reversed, grey: not resolved; hollow: not at a 5% FDR; x: not testable"
     )
-    untested = [d for d in dict.fromkeys(claims.dataset) if d not in datasets]
-    if untested:  # a data set whose claims all lack a side: say so rather than drop it
-        xlabel += "\nno claim with runs on both sides yet: " + ", ".join(untested)
-    axes[-1, 0].set_xlabel(xlabel)
-    _title(fig, "The paper's claims", profile)
-    fig.tight_layout()
+    untested = claims[~claims["metric"].fillna("").astype(bool)]
+    if len(untested):
+        note += f"\nwithout runs on both sides: {len(untested)} claim(s) (in results.md)"
+    fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=8)
+    _title(
+        fig, "The paper's claims: A − B over training runs and test texts, 95% interval", profile
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
 
@@ -461,3 +497,68 @@ def _wrap(text: str, width: int) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def claim_figure(claims: pd.DataFrame, profile: str, title: str) -> plt.Figure:
+    """One figure for a notebook's claims, made to show each difference: per row (claim, data
+    set), each metric gets two panels. Left: every training run's test F1 (a dot per seed: A
+    blue, B orange) with each method's mean (a bar), so the seed spread is in view. Right:
+    A - B with its method-level 95% interval (over seeds and test texts), coloured by the
+    verdict, on a grey band of +- the minimum detectable effect: a true difference inside the
+    band could hide from these runs."""
+    import json
+
+    tested = claims[claims["metric"].fillna("").astype(bool)] if not claims.empty else claims
+    if tested.empty:
+        return no_data(title, profile, "No claim here has runs on both sides yet.")
+    rows = list(dict.fromkeys(zip(tested.claim, tested.dataset, strict=True)))
+    fig, axes = plt.subplots(
+        len(rows), 4, figsize=(11, 0.9 + 0.62 * len(rows)), squeeze=False,
+        gridspec_kw={"width_ratios": [1, 1.25, 1, 1.25]},
+    )  # fmt: skip
+    a_col, b_col = "#1f77b4", "#ff7f0e"
+    for i, (claim, ds) in enumerate(rows):
+        for j, metric in enumerate(("Mi-F1", "Ma-F1")):
+            sel = tested[
+                (tested.claim == claim) & (tested.dataset == ds) & (tested.metric == metric)
+            ]
+            ax_s, ax_d = axes[i, 2 * j], axes[i, 2 * j + 1]
+            if sel.empty:
+                ax_s.axis("off")
+                ax_d.axis("off")
+                continue
+            r = sel.iloc[0]
+            for y, col, key in ((1, a_col, "scores_a"), (0, b_col, "scores_b")):
+                sc = json.loads(r[key]) if isinstance(r[key], str) else []
+                ax_s.plot(sc, [y] * len(sc), "o", color=col, ms=4, alpha=0.8)
+                if sc:
+                    ax_s.plot([np.mean(sc)] * 2, [y - 0.3, y + 0.3], color=col, lw=2)
+            ax_s.set_yticks([1, 0])
+            ax_s.set_yticklabels(["A", "B"], fontsize=8)
+            ax_s.set_ylim(-0.6, 1.6)
+            ax_s.tick_params(axis="x", labelsize=7)
+            diff, lo, hi = float(r["diff"]), float(r["ci_low"]), float(r["ci_high"])
+            c = VERDICT_COLOURS.get(r["verdict"], "#7f7f7f")
+            if np.isfinite(lo):
+                mde = float(r["mde"])
+                ax_d.axvspan(-mde, mde, color="#dddddd", lw=0)
+                ax_d.plot([lo, hi], [0, 0], color=c, lw=2.4, solid_capstyle="butt")
+            ax_d.plot(diff, 0, "o", color=c, ms=6)
+            ax_d.axvline(0, color="black", lw=0.8)
+            ax_d.set_yticks([])
+            ax_d.set_ylim(-1, 1)
+            ax_d.tick_params(axis="x", labelsize=7)
+            verdict = r["verdict"] if np.isfinite(lo) else "not testable"
+            ax_d.set_title(f"{verdict}, p {r['p'] or '–'}", fontsize=7.5, color=c, pad=2)
+            if i == 0:
+                ax_s.set_title(f"{metric}: per seed", fontsize=9)
+        r0 = tested[(tested.claim == claim) & (tested.dataset == ds)].iloc[0]
+        label = _wrap(f"{ds}: {claim}", 34) + "\n" + _wrap(f"A = {r0['A']}, B = {r0['B']}", 34)
+        axes[i, 0].set_ylabel(label, fontsize=7.5, rotation=0, ha="right", va="center")
+    axes[-1, 0].set_xlabel("test F1 (%)", fontsize=8)
+    axes[-1, 2].set_xlabel("test F1 (%)", fontsize=8)
+    axes[-1, 1].set_xlabel("A − B (points)", fontsize=8)
+    axes[-1, 3].set_xlabel("A − B (points)", fontsize=8)
+    _title(fig, title, profile)
+    fig.tight_layout()
+    return fig

@@ -116,14 +116,19 @@ def machine() -> dict:
     }
 
 
-def provenance() -> dict:
-    """Everything above in one dict, for a run record (``result.json["provenance"]``)."""
+def utc_now() -> str:
     import datetime
 
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def provenance() -> dict:
+    """Everything above in one dict, for a run record (``result.json["provenance"]``), taken
+    when the run starts: the code that trains it."""
     return {
         **git_state(),
         "source_hash": source_hash(),
         "packages": package_versions(),
         "machine": machine(),
-        "finished_utc": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "started_utc": utc_now(),
     }

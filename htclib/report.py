@@ -37,7 +37,7 @@ CLAIMS_LEGEND = (
     "comparison detects with probability 0.8 at alpha 0.05 (what 'not resolved' can still hide); "
     "**seeds for 1 pt**: seeds per side at which a 1-point effect would reach that power at the "
     "SDs measured so far ('> 50': the test texts alone keep it out of reach). **ASO eps**: "
-    "Almost Stochastic Order over the per-seed scores (Dror et al. 2019, `deepsig`), eps_min of "
+    "Almost Stochastic Order over the per-seed scores (Dror et al. 2019, `deepsig`, 200 bootstrap iterations), eps_min of "
     "A over B / of B over A; below 0.5 that side is the better method at 95% confidence. "
     "**P(A>B)**: the share of seed pairs where A scores higher (ties half). **instance p, "
     "instance verdict**: the paired randomisation test over test texts between these fixed "

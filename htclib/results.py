@@ -32,12 +32,14 @@ PAPER = {
 
 
 class SavedFigure(list):
-    """The written files of a figure; shows as one short line, not a list of paths."""
+    """The written files of a figure. A notebook shows the figure itself, not this (a line of
+    paths after every figure is noise); a console prints the file names."""
 
     def __repr__(self) -> str:
-        return (
-            "saved: " + ", ".join(p.name for p in self) + (f" in {self[0].parent}" if self else "")
-        )
+        return "saved: " + ", ".join(p.name for p in self)
+
+    def _ipython_display_(self) -> None:
+        pass
 
 
 def _in_notebook() -> bool:
@@ -47,6 +49,32 @@ def _in_notebook() -> bool:
         return False
     shell = get_ipython()
     return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+
+
+def figure_bytes(fig, ext: str) -> bytes:
+    """A figure as PNG or SVG bytes that depend on the figure alone: no date in the SVG and
+    its element ids drawn from a fixed salt (matplotlib's default is a fresh random id and
+    today's date), so a redrawn figure of the same records is byte-identical."""
+    import io
+
+    import matplotlib
+
+    buf = io.BytesIO()
+    meta = {"Date": None} if ext == "svg" else {}
+    with matplotlib.rc_context({"svg.hashsalt": "htclib"}):
+        fig.savefig(buf, format=ext, dpi=110, bbox_inches="tight", metadata=meta)
+    return buf.getvalue()
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` atomically unless ``path`` holds it already (reading a notebook's results
+    must leave ``git status`` clean)."""
+    from .io import atomic_write_bytes
+
+    if path.exists() and path.read_bytes() == data:
+        return False
+    atomic_write_bytes(path, data)
+    return True
 
 
 @dataclass
@@ -75,9 +103,7 @@ class Paths:
         out = []
         for ext in ("png", "svg"):
             path = self.figures / f"{name}.{ext}"
-            tmp = path.with_name(f".{path.name}.tmp")
-            fig.savefig(tmp, format=ext, dpi=110, bbox_inches="tight")
-            os.replace(tmp, path)
+            write_if_changed(path, figure_bytes(fig, ext))
             out.append(path)
         if show and _in_notebook():
             from IPython.display import display
@@ -255,8 +281,14 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
 
 def styled(df: pd.DataFrame, caption: str):
     """A table as a notebook shows it: rendered HTML, a caption, no index, blanks for NaN."""
+    import hashlib
+
+    # a fixed uuid from the caption: pandas draws a random one per table, and every rerun of a
+    # notebook would rewrite its HTML
+    uuid = hashlib.sha256(caption.encode()).hexdigest()[:8]
     return (
         df.style.hide(axis="index")
+        .set_uuid(uuid)
         .set_caption(caption)
         .format(precision=2, na_rep="")
         .set_table_styles(

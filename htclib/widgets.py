@@ -37,20 +37,26 @@ class PrefixLengthExplorer:
             raise ValueError("PrefixLengthExplorer needs at least one data set")
         self.results_dir = Path(results_dir)
         self.profile = profile
-        # On-demand runs use the smoke slice; they go to the smoke results, never into another
-        # profile's table, and the panel reads both.
+        # The explorer reads its own profile's records only: a one-epoch smoke run beside three
+        # converged seeds would draw a prefix-length effect that does not exist. On-demand
+        # training uses the smoke slice, so it is offered on the smoke profile only.
         self.smoke_dir = self.results_dir.parent / "smoke"
         self.train_fn = train_fn or smoke_trainer(self.smoke_dir)
         narrow = w.Layout(width="260px")
-        self.slider = w.IntSlider(
-            value=20, min=5, max=40, step=5, description="prefix P", layout=narrow
-        )
         self.dataset = w.Dropdown(options=list(datasets), description="data set", layout=narrow)
+        self.slider = w.IntSlider(
+            value=self.opening_length(), min=5, max=40, step=5, description="prefix P",
+            layout=narrow,
+        )  # fmt: skip
         self.level = w.Dropdown(options=["all labels"], description="level", layout=narrow)
+        can_train = train_fn is not None or profile == "smoke"
         self.button = w.Button(
             description="train P (smoke)",
             icon="play",
-            tooltip="train global SPP with this P on the smoke slice",
+            disabled=not can_train,
+            tooltip="train global SPP with this P on the smoke slice"
+            if can_train
+            else "training here uses the smoke slice: open the explorer with profile 'smoke'",
             layout=w.Layout(width="160px"),
         )
         self.view = w.HTML()
@@ -75,10 +81,10 @@ class PrefixLengthExplorer:
 
     # ---- data ----------------------------------------------------------------------------
     def records(self) -> list[dict]:
-        dirs = [self.results_dir] + ([self.smoke_dir] if self.smoke_dir != self.results_dir else [])
+        """The profile's global SPP runs on the selected data set (this profile's folder only)."""
+        d = self.results_dir
         return [
             {**r, "_dir": str(d)}
-            for d in dirs
             for r in load_records(d)
             if r["method"] == "spp"
             and not r.get("contrastive")
@@ -87,11 +93,25 @@ class PrefixLengthExplorer:
             and not r.get("config", {}).get("data", {}).get("train_fraction")
         ]
 
+    def opening_length(self) -> int:
+        """Where the slider starts: P = 30 (the paper's and the claims' length) when it has
+        runs, else the stored length nearest to it, else 30."""
+        stored = sorted({int(r["prefix_length"]) for r in self.records()})
+        return min(stored, key=lambda p: (abs(p - 30), p)) if stored else 30
+
     def lookup(self, length: int) -> dict | None:
-        """The stored run with prefix ``length`` (the profile's own before a smoke-slice one;
-        the lowest seed)."""
+        """The stored run with prefix ``length`` whose prefix can predict here: the lowest seed
+        with its artifact (the committed converged prefixes), else the lowest seed."""
         found = [r for r in self.records() if str(r["prefix_length"]) == str(length)]
-        return min(found, key=lambda r: r.get("seed", 0)) if found else None
+        return (
+            min(found, key=lambda r: (not self._artifact(r).joinpath("config.json").exists(),
+                                      r.get("seed", 0)))
+            if found
+            else None
+        )  # fmt: skip
+
+    def _artifact(self, rec: dict) -> Path:
+        return Path(rec["_dir"]) / "runs" / rec["key"] / "artifact"
 
     def _key(self) -> str:
         lv = self.level.value
@@ -144,13 +164,19 @@ class PrefixLengthExplorer:
             lv, key = self.level.value, self._key()
             mi = rec["test"].get(f"{dec}/{key}micro_f1", float("nan"))
             ma = rec["test"].get(f"{dec}/{key}macro_f1", float("nan"))
+            s = self.series()
+            i = s["P"].index(self.slider.value)
             html = (
                 f"<b>P = {self.slider.value}</b> on {self.dataset.value} ({lv}, {dec}): "
-                f"micro-F1 {100 * mi:.1f}, macro-F1 {100 * ma:.1f}, params "
+                f"mean over {s['seeds'][i]} seed(s) micro-F1 {s['micro'][i]:.2f} ± "
+                f"{s['micro_sd'][i]:.2f}, macro-F1 {s['macro'][i]:.2f} ± {s['macro_sd'][i]:.2f}; "
+                f"seed {rec.get('seed', 0)} (its curve on the right, its prefix predicts below): "
+                f"micro-F1 {100 * mi:.2f}, macro-F1 {100 * ma:.2f}, params "
                 f"{rec['params_pct']:.2f}%, train {rec.get('train_seconds', 0):.0f} s "
                 f"({rec['n_train']} texts). Stored: {stored}."
             )
         self.view.value = html
+        self.prediction.value = ""  # a prediction of another P or data set would be stale
         self._draw(rec)
         return html
 
@@ -189,7 +215,6 @@ class PrefixLengthExplorer:
 
     def on_predict(self, _button=None) -> str:
         """Label the pasted text with the selected run's artifact (loaded once per run)."""
-        from html import escape
 
         rec = self.lookup(self.slider.value)
         text = self.text.value.strip()
@@ -200,23 +225,18 @@ class PrefixLengthExplorer:
         else:
             from .predict import load_predictor
 
-            folder = Path(rec["_dir"]) / "runs" / rec["key"] / "artifact"
+            folder = self._artifact(rec)
             if not (folder / "config.json").exists():
+                where = f"results/{self.results_dir.name}/runs/{rec['key']}/artifact"
                 html = (
-                    f"<i>The run for P = {self.slider.value} has no artifact here ({folder}).</i>"
+                    f"<i>The run for P = {self.slider.value} has no artifact here ({where}): "
+                    "its weights were not kept.</i>"
                 )
             else:
                 if rec["key"] not in self._predictors:
                     self._predictors[rec["key"]] = load_predictor(folder)
                 (pred,) = self._predictors[rec["key"]].predict([text])
-                rows = [
-                    " &gt; ".join(
-                        f"<b>{escape(name)}</b> ({p:.2f})"
-                        for name, p in zip(path, probs, strict=True)
-                    )
-                    for path, probs in zip(pred["paths"], pred["probabilities"], strict=True)
-                ]
-                html = "label path: " + "<br>".join(rows or ["(none)"])
+                html = prediction_html(pred, rec.get("seed", 0))
         self.prediction.value = html
         return html
 
@@ -237,6 +257,29 @@ class PrefixLengthExplorer:
                 self.log,
             ]
         )
+
+
+def prediction_html(pred: dict, seed: int, threshold: float = 0.5) -> str:
+    """A prediction as the explorer shows it: the label path(s) whose labels pass the threshold;
+    where none does, say so and show the best path as candidates, not as a prediction."""
+    from html import escape
+
+    def path_html(path, probs):
+        return " &gt; ".join(
+            f"<b>{escape(n)}</b> ({p:.2f})" for n, p in zip(path, probs, strict=True)
+        )
+
+    pairs = list(zip(pred["paths"], pred["probabilities"], strict=True))
+    passed = [(p, q) for p, q in pairs if q and min(q) > threshold]
+    if passed:
+        return f"seed {seed}'s prefix, label path: " + "<br>".join(
+            path_html(p, q) for p, q in passed
+        )
+    cands = "<br>".join(path_html(p, q) for p, q in pairs) or "(none)"
+    return (
+        f"<i>seed {seed}'s prefix: no label path passes {threshold} for this text.</i> "
+        f"Best candidates: {cands}"
+    )
 
 
 def _png(fig) -> bytes:

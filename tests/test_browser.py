@@ -1,8 +1,12 @@
-"""JupyterLab in a real (headless) browser: notebook 03 with Run All, the explorer, then 06.
+"""JupyterLab in a real (headless) browser, as a researcher who just cloned the project.
 
-Starts JupyterLab on 127.0.0.1 from this venv on a copy of the notebooks, drives Debian's
-``chromium`` with ``chromedriver`` through selenium, and stops only the processes it started.
-Screenshots go to ``$HTCLIB_SCREENSHOTS`` (default: the test's temp folder).
+Opens 03 and 06 without running anything (the committed outputs: the cpu results and their
+figures), then runs 03 (records only, nothing trains), trains a smoke run beside the cpu
+records and checks that the explorer's cpu view has not moved, and predicts a pasted WoS
+abstract with a converged, committed prefix. Starts JupyterLab on 127.0.0.1 from this venv on
+a copy of the notebooks and the cpu records, drives Debian's ``chromium`` with
+``chromedriver`` through selenium, and stops only the processes it started. Screenshots go to
+``$HTCLIB_SCREENSHOTS`` (default: the test's temp folder).
 """
 
 import json
@@ -53,6 +57,15 @@ def lab(tmp_path_factory):
     chrome, driver_path = _browser_or_skip()
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
+    # the committed cpu records and prefix artifacts (nothing a run folder holds besides)
+    keep = {"config.json", "result.json", "test_pred.json"}
+    for d in (REPO / "results" / "cpu" / "runs").iterdir():
+        if (d / "result.json").exists():
+            (root / "results/cpu/runs" / d.name).mkdir(parents=True)
+            for f in keep & {p.name for p in d.iterdir()}:
+                shutil.copy2(d / f, root / "results/cpu/runs" / d.name / f)
+            if (d / "artifact" / "config.json").exists():
+                shutil.copytree(d / "artifact", root / "results/cpu/runs" / d.name / "artifact")
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "JUPYTER_CONFIG_DIR": str(root / "jcfg")}
     server = subprocess.Popen(
@@ -196,59 +209,90 @@ def _reopen_with_fresh_kernel(driver, base, token, name, shots):
     driver.save_screenshot(str(shots / "03_reopened.png"))
 
 
-def test_notebook_03_and_the_explorer_then_06(lab):
-    from selenium.webdriver.common.keys import Keys
-
-    driver, base, token, root, shots = lab
-    _open_and_run_all(driver, base, token, "03_global_spp.ipynb", shots)
-    imgs = driver.find_elements("css selector", ".jp-OutputArea-output img")
-    assert len(imgs) >= 2, "figures inline"
-    _wait(lambda: driver.find_elements("css selector", "img.widget-image"), 60, "explorer plot")
-
-    def plot_src():
-        return driver.find_elements("css selector", "img.widget-image")[0].get_attribute("src")
-
+def _open_without_running(driver, base, token, name, shots) -> int:
+    """Open ``name`` and wait for its committed outputs; returns how many figures it shows."""
+    driver.get(f"{base}/lab/tree/{name}?token={token}")
+    shown = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+    imgs = _wait(
+        lambda: driver.find_elements("css selector", f"{shown} .jp-OutputArea-output img"),
+        180,
+        f"{name}'s committed figures",
+    )
     for b in driver.find_elements(
         "css selector", ".jp-toast-button, .jp-Notification-Toast button"
     ):
         if b.text.strip() == "No":  # JupyterLab's first-run news prompt covers the page
             b.click()
-    slider = driver.find_element("css selector", ".widget-slider .noUi-handle")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", slider)
-    driver.save_screenshot(str(shots / "03_explorer_before.png"))
-    before = plot_src()
-    driver.execute_script("arguments[0].focus();", slider)
-    slider.send_keys(Keys.ARROW_LEFT, Keys.ARROW_LEFT)  # P 20 -> 10 (stored in smoke)
-    _wait(lambda: plot_src() != before, 60, "the explorer plot to follow the slider")
-    _wait(
-        lambda: "P = 10" in driver.find_element("css selector", ".widget-html").text, 30, "P = 10"
-    )
+    time.sleep(2)
+    driver.save_screenshot(str(shots / f"{name[:2]}_opened.png"))
+    return len(imgs)
+
+
+def _explorer_text(driver) -> str:
+    return _wait(
+        lambda: next(
+            (e.text for e in driver.find_elements("css selector", ".widget-html")
+             if e.text.startswith("P = ")),
+            None,
+        ),
+        60,
+        "the explorer's view",
+    )  # fmt: skip
+
+
+def test_the_workbook_opens_on_the_results_and_the_explorer_predicts(lab):
+    driver, base, token, root, shots = lab
+    # opened, not run: the committed cpu results with their figures
+    assert _open_without_running(driver, base, token, "03_global_spp.ipynb", shots) >= 3
+    page = driver.find_element("css selector", "body").text
+    assert "What you are looking at" in page and "cpu" in page
+    assert _open_without_running(driver, base, token, "06_analysis.ipynb", shots) >= 3
+
+    # Run All with the defaults: records only, the explorer appears
+    _open_and_run_all(driver, base, token, "03_global_spp.ipynb", shots, timeout=900)
+    before = _explorer_text(driver)
+    assert before.startswith("P = 30") and "mean over" in before and "seed" in before
+
+    # a smoke run beside the cpu records must not move the cpu view
+    smoke = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from pathlib import Path; from htclib import experiment, profiles; "
+         "(cfg,) = profiles.spp_runs(profiles.get_profile('smoke'), 'wos', [30]); "
+         "experiment.run(cfg, Path(sys.argv[1]), progress=False)",
+         str(root / "results" / "smoke")],
+        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    assert smoke.returncode == 0, smoke.stderr[-2000:]
+    assert list((root / "results" / "smoke" / "runs").glob("*/result.json"))
+    _open_and_run_all(driver, base, token, "03_global_spp.ipynb", shots, timeout=900)
+    assert _explorer_text(driver) == before, "a smoke run changed the cpu explorer"
+
+    # predict a pasted WoS abstract with the converged prefix committed for P = 30
     box = driver.find_element("css selector", ".widget-textarea textarea")
-    box.send_keys("We study convolutional neural networks for image segmentation on GPUs.")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+    box.send_keys(
+        "We propose a convolutional neural network for semantic image segmentation and train "
+        "it on graphics processors; experiments on benchmark data sets show higher accuracy "
+        "than earlier machine learning methods."
+    )
     button = next(
         b
         for b in driver.find_elements("css selector", "button.jupyter-button")
         if "predict" in b.text
     )
     driver.execute_script("arguments[0].click();", button)
-    _wait(
-        lambda: any(
-            "label path:" in e.text for e in driver.find_elements("css selector", ".widget-html")
+    said = _wait(
+        lambda: next(
+            (e.text for e in driver.find_elements("css selector", ".widget-html")
+             if "prefix" in e.text and ("label path" in e.text or "candidates" in e.text)),
+            None,
         ),
-        120,
-        "a predicted label path",
-    )
+        180,
+        "a prediction from a committed prefix",
+    )  # fmt: skip
+    assert "no artifact" not in said and "(0." in said
     shown = driver.find_elements("css selector", ".widget-html")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", shown[-1])
-    driver.save_screenshot(str(shots / "03_explorer_after.png"))
+    driver.save_screenshot(str(shots / "03_explorer_predicts.png"))
+    (shots / "03_prediction.txt").write_text(said)
     _reopen_with_fresh_kernel(driver, base, token, "03_global_spp.ipynb", shots)
-
-    _open_and_run_all(driver, base, token, "06_analysis.ipynb", shots)
-    shown = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # 06's panel, not 03's hidden tab
-    tables = driver.find_elements(
-        "css selector", f"{shown} .jp-RenderedMarkdown table, {shown} .jp-RenderedHTMLCommon table"
-    )
-    assert tables, "06 renders its tables"
-    assert driver.find_elements("css selector", f"{shown} .jp-OutputArea-output img")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", tables[0])
-    driver.save_screenshot(str(shots / "06_analysis.png"))

@@ -224,3 +224,11 @@ def test_too_little_data_is_explained(tmp_path, n, msg):
     )
     with pytest.raises(DataError, match=msg):
         data.load("small", f)
+
+
+def test_describe_source_shows_no_absolute_path(monkeypatch, tmp_path):
+    monkeypatch.delenv("HTCLIB_DATA", raising=False)
+    assert data.describe_source(data.REPO_ROOT.parent / "shared/data/wos") == "../shared/data/wos"
+    assert data.describe_source(data.BUNDLED / "wos").startswith("htclib/resources")
+    monkeypatch.setenv("HTCLIB_DATA", str(tmp_path))
+    assert data.describe_source(tmp_path / "mine") == "$HTCLIB_DATA/mine"

@@ -11,10 +11,13 @@ FIGURES = [
     "02_training_curves",
     "03_f1_vs_prefix_length",
     "03_training_curves",
+    "03_claims",
     "04_local_variants",
     "04_training_curves",
+    "04_claims",
     "05_contrastive",
     "05_training_curves",
+    "05_claims",
     "06_f1_vs_params",
     "06_long_tail",
     "06_confusions",
@@ -66,11 +69,14 @@ def test_profile_subsets_and_plans():
     assert profiles.data_config("cpu", "dbpedia").n_train == 1000
     assert profiles.data_config("cpu", "wos").n_train is None
     names = [c.name for c in profiles.plan("cpu", "04", "wos")]
-    assert len(names) == 18 and any("copy-10-30/s2" in n for n in names)  # 3 seeds
+    # the claims' local rows at 5 seeds (10/20 all three, copy 10/30), the rest at 3
+    assert len(names) == 26 and any("copy-10-30/s4" in n for n in names)
+    assert not any("non-10-30/s3" in n for n in names)
     assert {c.contrastive.denominator for c in profiles.plan("cpu", "05", "wos")} == {"simcse"}
     assert profiles.plan("cpu", "01", "wos") == []
     curve = profiles.plan("cpu", "06", "wos")
     assert {c.data.train_fraction for c in curve} == {0.1, 0.25, 0.5} and len(curve) == 27
+    assert {c.train.seed for c in curve} == {0, 1, 2}  # the curve enters no claim
 
 
 def test_notebooks_are_valid_nbformat_with_cell_ids():

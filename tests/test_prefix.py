@@ -239,6 +239,12 @@ def test_token_init_run_starts_from_the_label_names(tmp_path, monkeypatch):
     want = P.token_key_values(enc, experiment.label_name_ids(ds.hierarchy, tok, cfg.model), 4)
     torch.testing.assert_close(seen["start"], want)
     assert rec["config"]["model"]["prefix"]["init"] == "tokens"
+    # every record carries its provenance: the code, the packages, the machine
+    prov = rec["provenance"]
+    assert len(prov["commit"]) == 40 and isinstance(prov["dirty"], bool)
+    assert prov["packages"]["torch"].startswith("2.") and "transformers" in prov["packages"]
+    assert prov["machine"]["torch_threads"] >= 1 and prov["machine"]["isa"]
+    assert prov["started_utc"] <= prov["finished_utc"] and len(prov["source_hash"]) == 12
 
 
 def test_shared_and_per_row_prefix_give_the_same_outputs_and_gradients(bert, batch):

@@ -161,3 +161,12 @@ def test_checkpoint_with_numpys_rng_array_still_resumes(tmp_path):
     write_manifest(ck, ["state.pt"])
     _, resumed = train_once(ToyTokenizer(), seed=3, epochs=2, out_dir=tmp_path / "old", resume=True)
     assert [r["dev_micro_f1"] for r in resumed.history] == [r["dev_micro_f1"] for r in full.history]
+
+
+def test_atomic_writes_get_the_mode_of_a_plain_open(tmp_path):
+    import stat
+
+    f = atomic_write_json(tmp_path / "r.json", {"a": 1})
+    plain = tmp_path / "plain"
+    plain.write_text("x")
+    assert stat.S_IMODE(f.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)

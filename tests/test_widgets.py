@@ -36,34 +36,49 @@ def test_slider_and_level_callbacks(tmp_path):
     _record(res, "wos", 10, 0.5)
     _record(res, "wos", 30, 0.7)
     ex = PrefixLengthExplorer(res, ["wos", "amazon3"], "cpu", train_fn=lambda d, p: {})
-    ex.slider.value = 30
-    assert "micro-F1 70.0" in ex.view.value and "params 3.00%" in ex.view.value
+    assert ex.slider.value == 30  # opens on the claims' length, which has a run
+    assert "seed 0" in ex.view.value and "mean over 1 seed(s) micro-F1 70.00" in ex.view.value
+    assert "params 3.00%" in ex.view.value
     assert list(ex.level.options) == ["all labels", "L1", "L2"]
     ex.level.value = "L2"
-    assert "micro-F1 60.0" in ex.view.value
+    assert "micro-F1 60.00" in ex.view.value
     ex.slider.value = 20
     assert "not trained yet" in ex.view.value and "[10, 30]" in ex.view.value
     ex.dataset.value = "amazon3"
     assert "Stored: none" in ex.view.value
 
 
-def test_train_button_trains_and_refreshes(tmp_path):
-    res = tmp_path / "results" / "cpu"
+def test_train_button_trains_and_refreshes_on_the_smoke_profile(tmp_path):
+    res = tmp_path / "results" / "smoke"
     calls = []
 
     def fake_train(dataset, length):
         calls.append((dataset, length))
-        _record(tmp_path / "results" / "smoke", dataset, length, 0.4)
+        _record(res, dataset, length, 0.4)
         return {"ok": True}
 
-    ex = PrefixLengthExplorer(res, ["wos"], "cpu", train_fn=fake_train)
+    ex = PrefixLengthExplorer(res, ["wos"], "smoke", train_fn=fake_train)
     ex.slider.value = 15
     assert "not trained yet" in ex.view.value
     assert ex.on_train() == {"ok": True}
     assert calls == [("wos", 15)]
-    assert "micro-F1 40.0" in ex.view.value  # smoke-slice runs are shown, kept out of the cpu table
-    assert not (res / "runs").exists()
+    assert "micro-F1 40.00" in ex.view.value
     assert ex.widget().children
+
+
+def test_smoke_runs_beside_the_cpu_records_change_no_cpu_view(tmp_path):
+    """A smoke run (one epoch, score ~0) next to converged cpu seeds must not enter their curve:
+    it once drew a prefix-length effect that does not exist."""
+    cpu, smoke = tmp_path / "results" / "cpu", tmp_path / "results" / "smoke"
+    _record(cpu, "wos", 10, 0.55)
+    _record(cpu, "wos", 30, 0.59)
+    before = PrefixLengthExplorer(cpu, ["wos"], "cpu")
+    curve, view = dict(before.plot_data), before.view.value
+    for length in (5, 10, 20, 30):
+        _record(smoke, "wos", length, 0.0)
+    after = PrefixLengthExplorer(cpu, ["wos"], "cpu")
+    assert after.plot_data == curve and after.view.value == view
+    assert after.button.disabled  # training here would use the smoke slice
 
 
 def test_plot_follows_the_slider_and_seeds(tmp_path):
@@ -79,14 +94,17 @@ def test_plot_follows_the_slider_and_seeds(tmp_path):
     )
     ex = PrefixLengthExplorer(res, ["wos"], "cpu", train_fn=lambda d, p: {})
     d = ex.plot_data
-    assert d["P"] == [10, 30] and d["seeds"] == [1, 2] and d["selected"] == 20
+    assert d["P"] == [10, 30] and d["seeds"] == [1, 2] and d["selected"] == 30
     assert d["micro"][1] == pytest.approx(65.0) and d["micro_sd"][1] > 0  # two seeds: mean ± std
     before = ex.plot.value
-    ex.slider.value = 30
-    assert ex.plot_data["selected"] == 30
+    ex.slider.value = 10
+    assert ex.plot_data["selected"] == 10
     assert ex.plot.value[:4] == b"\x89PNG" and ex.plot.value != before  # the image follows
     ex.level.value = "L1"
     assert ex.plot_data["level"] == "L1" and ex.plot_data["micro"][0] == pytest.approx(60.0)
+    assert "mean over 1 seed(s)" in ex.view.value
+    ex.slider.value = 30
+    assert "mean over 2 seed(s) micro-F1 75.00" in ex.view.value  # level L1: 0.8 and 0.7
 
 
 def test_predict_box_without_run_or_text(tmp_path):
@@ -98,4 +116,19 @@ def test_predict_box_without_run_or_text(tmp_path):
     ex.slider.value = 25
     assert "train it first" in ex.on_predict()
     ex.slider.value = 10
-    assert "has no artifact here" in ex.on_predict()  # a record without its weights
+    msg = ex.on_predict()
+    assert "has no artifact here (results/cpu/runs/k10/artifact)" in msg  # no absolute path
+    assert str(tmp_path) not in msg
+    ex.dataset.value = "wos"
+    ex.slider.value = 5
+    assert ex.prediction.value == ""  # a stale message is cleared
+
+
+def test_a_prediction_below_the_threshold_is_shown_as_candidates():
+    from htclib.widgets import prediction_html
+
+    low = {"paths": [["Medical", "Osteoporosis"]], "probabilities": [[0.29, 0.06]]}
+    html = prediction_html(low, 0)
+    assert "no label path passes 0.5" in html and "candidates" in html
+    high = {"paths": [["CS", "Machine learning"]], "probabilities": [[0.93, 0.71]]}
+    assert prediction_html(high, 0).startswith("seed 0's prefix, label path:")
