@@ -78,19 +78,31 @@ def training_curves(records: list[dict], profile: str, metric: str = "dev_headli
     if not runs:
         return no_data("Training curves", profile, "No trained run with a history yet.")
     datasets = list(dict.fromkeys(r.get("dataset", "?") for r in runs))
-    fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.6 * len(datasets)), squeeze=False)
-    for (ax_loss, ax_dev), ds in zip(axes, datasets, strict=True):
-        curves = []  # (model label, seed, history of one model / level)
+    per_ds = {}
+    for ds in datasets:
+        curves, seen = [], set()  # (model label, seed, history of one model / level)
         for r in (r for r in runs if r.get("dataset", "?") == ds):
             h = pd.DataFrame(r["history"])
             model = _curve_model(r.get("name", "run"))
-            if "level" in h:
-                curves += [(f"{model} L{lv}", r.get("seed", 0), g) for lv, g in h.groupby("level")]
-            else:
+            if "level" not in h:
                 curves.append((model, r.get("seed", 0), h))
-        models = list(dict.fromkeys(c[0] for c in curves))
-        palette = sns.color_palette("tab10" if len(models) <= 10 else "tab20", len(models))
-        colour = dict(zip(models, palette, strict=True))
+                continue
+            for lv, g in h.groupby("level"):
+                # the top level is one training shared by the variants of a seed: draw it once
+                label = (f"{model.split('-')[0]} L{lv} (shared)" if lv == h["level"].min()
+                         else f"{model} L{lv}")  # fmt: skip
+                if (label, r.get("seed", 0)) not in seen:
+                    seen.add((label, r.get("seed", 0)))
+                    curves.append((label, r.get("seed", 0), g))
+        per_ds[ds] = curves
+    # one colour per model in every panel of the figure
+    models = list(dict.fromkeys(c[0] for cs in per_ds.values() for c in cs))
+    palette = sns.color_palette("tab10" if len(models) <= 10 else "tab20", len(models))
+    colour = dict(zip(models, palette, strict=False))
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.6 * len(datasets)), squeeze=False)
+    for (ax_loss, ax_dev), ds in zip(axes, datasets, strict=True):
+        curves = per_ds[ds]
+        models_here = list(dict.fromkeys(c[0] for c in curves))
         for model, seed, h in curves:
             kw = {"color": colour[model], "ls": SEED_STYLES[seed % len(SEED_STYLES)]}
             ax_loss.plot(h["epoch"], h["train_loss"], marker="o", ms=3, lw=1.2, **kw)
@@ -104,7 +116,7 @@ def training_curves(records: list[dict], profile: str, metric: str = "dev_headli
             title=f"{ds}: dev micro-F1, sigmoid > 0.5 (early-stopping score)",
         )
         seeds = sorted({c[1] for c in curves})
-        handles = [plt.Line2D([], [], color=colour[m], lw=2, label=m) for m in models] + [
+        handles = [plt.Line2D([], [], color=colour[m], lw=2, label=m) for m in models_here] + [
             plt.Line2D(
                 [], [], color="black", ls=SEED_STYLES[s % len(SEED_STYLES)], label=f"seed {s}"
             )
