@@ -93,7 +93,15 @@ def load_artifact(
             f"refusing to load onto a different encoder (fingerprint {fp})"
         )
     model = build_model(cfg, saved_h, encoder)
-    tensors = load_file(str(folder / "weights.safetensors"))
+    try:
+        tensors = load_file(str(folder / "weights.safetensors"))
+    except Exception as e:  # safetensors raises its own SafetensorError on a damaged file
+        from .io import CorruptFileError
+
+        raise CorruptFileError(
+            f"{folder / 'weights.safetensors'}: not a readable safetensors file ({e}); "
+            "train the run again (htclib train --force)"
+        ) from None
     missing = set(model.trainable_state()) - set(tensors)
     if missing:
         raise ArtifactMismatchError(f"{folder}: weights lack {sorted(missing)[:3]}")

@@ -23,7 +23,13 @@ EPILOG = """examples:
   htclib evaluate runs/mine/artifact --data mydata/all.jsonl
 
 data: a folder with train/dev/test.jsonl or all.jsonl (one {"text": ..., "labels":
-[["top", "leaf"]]} per line, several paths allowed), a single .jsonl file, or the WoS table.
+[["top", "leaf"]]} per line, several paths allowed), a single .jsonl file, a CSV with a text
+column and one column per level (--text-col text --level-cols cat1,cat2), or the WoS table.
+One file is split 64/16/20 stratified by its top level (seed 0).
+
+A finished run with the same settings is reused: train prints its cached result (after
+checking its artifact); --force trains it again. predict writes one JSON line per text
+without the text itself (a 1 MB text would give a 1 MB line); --echo adds it.
 """
 
 
@@ -38,9 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("data", help="summary of a data set: splits, labels per level")
     d.add_argument("data", help="folder or file (see 'data:' below the command list)")
+    _csv_flags(d)
 
     t = sub.add_parser("train", help="train one model; prints its scores and artifact path")
     t.add_argument("--data", required=True, help="folder or file with the training data")
+    _csv_flags(t)
+    t.add_argument(
+        "--force", action="store_true", help="train again even if this run finished before"
+    )
     t.add_argument("--out", required=True, help="folder for the run (artifact, records)")
     t.add_argument("--config", help="a JSON run config (flags below override its fields)")
     t.add_argument(
@@ -80,17 +91,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--output", default="-", help="file for the JSON lines; - = stdout")
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--echo", action="store_true", help="repeat each input text in its line")
 
     e = sub.add_parser("evaluate", help="the headline metric (and per level) on a data set")
     e.add_argument("artifact")
     e.add_argument("--data", required=True)
+    _csv_flags(e)
     e.add_argument("--split", default="test", choices=["train", "dev", "test", "all"])
     return ap
 
 
+def _csv_flags(parser) -> None:
+    parser.add_argument("--text-col", default="text", help="CSV: the text column (default text)")
+    parser.add_argument(
+        "--level-cols", help="CSV: the label columns, top level first, comma-separated"
+    )
+
+
+def _level_cols(args) -> list[str] | None:
+    if not getattr(args, "level_cols", None):
+        return None
+    cols = [c.strip() for c in args.level_cols.split(",") if c.strip()]
+    if not cols:
+        raise ValueError(f"--level-cols {args.level_cols!r}: expected column names like cat1,cat2")
+    return cols
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from .artifacts import ArtifactMismatchError
+    # ArtifactMismatchError is a ValueError: importing htclib.artifacts here would load torch and
+    # transformers (4 s) for commands that need neither
     from .data import DataError
     from .hierarchy import HierarchyError
     from .io import CorruptFileError
@@ -105,7 +135,6 @@ def main(argv=None) -> int:
     except (
         DataError,
         HierarchyError,
-        ArtifactMismatchError,
         CorruptFileError,
         FileNotFoundError,
         ValueError,
@@ -114,20 +143,49 @@ def main(argv=None) -> int:
         return 2
 
 
-def _load(path: str):
+def _load(path: str, args=None):
     from .data import load
 
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"data path {p} does not exist")
-    return load(p.stem if p.is_file() else p.name, p)
+    text_col = getattr(args, "text_col", "text") or "text"
+    return load(
+        p.stem if p.is_file() else p.name, p, text_col=text_col, level_cols=_level_cols(args)
+    )
 
 
 def cmd_data(args) -> int:
-    ds = _load(args.data)
+    from .data import DataError
+
+    try:
+        ds = _load(args.data, args)
+    except DataError as e:
+        if "needs at least" not in str(e):
+            raise
+        # too few texts to split: what the file holds, unsplit (encoding, labels per level)
+        return _summarise_unsplit(args)
     print(ds.summary().to_string())
     for note in ds.notes:
         print(f"note: {note}")
+    return 0
+
+
+def _summarise_unsplit(args) -> int:
+    from collections import Counter
+
+    from .data import read_csv_levels, read_jsonl
+
+    p = Path(args.data)
+    cols = _level_cols(args)
+    full = read_csv_levels(p, args.text_col, cols) if cols else read_jsonl(p)
+    depth = max(len(path) for ps in full.paths for path in ps)
+    print(f"{p.name}: {len(full.texts)} text(s), too few to split into train/dev/test")
+    for lv in range(depth):
+        names = Counter(path[lv] for ps in full.paths for path in ps if len(path) > lv)
+        print(f"level {lv + 1}: {len(names)} label(s): {', '.join(sorted(names)[:8])}"
+              + (" ..." if len(names) > 8 else ""))  # fmt: skip
+    print(f"longest text: {max(len(t) for t in full.texts)} characters")
     return 0
 
 
@@ -140,7 +198,12 @@ def _config(args):
     if args.config:
         cfg = RunConfig(**json.loads(Path(args.config).read_text()))
     data = Path(args.data).resolve()
-    cfg.data = DataConfig(name=data.stem if data.is_file() else data.name, path=str(data))
+    cfg.data = DataConfig(
+        name=data.stem if data.is_file() else data.name,
+        path=str(data),
+        text_col=args.text_col,
+        level_cols=_level_cols(args),
+    )
     m, t = cfg.model, cfg.train
     for flag, obj, attr in (
         ("method", m, "method"),
@@ -184,15 +247,35 @@ def cmd_train(args) -> int:
 
     cfg = _config(args)
     out = ensure_writable_dir(args.out)
-    rec = run(cfg, out, progress=not args.quiet)
+    cached = (out / "runs" / cfg.key() / "result.json").exists() and not args.force
+    if cached:  # reused: its artifact must still load (a damaged one needs --force)
+        from .io import CorruptFileError, verify_manifest
+
+        try:
+            verify_manifest(out / "runs" / cfg.key() / "artifact")
+        except CorruptFileError as e:
+            raise CorruptFileError(f"{e}; the finished run's artifact is damaged: --force "
+                                   "trains it again") from None  # fmt: skip
+        if not args.quiet:
+            print("htclib train: this run finished before; its result (--force trains again)",
+                  file=sys.stderr)  # fmt: skip
+    elif not args.quiet:
+        print(f"htclib train: {cfg.name}, {cfg.model.method}, key {cfg.key()}: loading the "
+              "encoder and data", file=sys.stderr)  # fmt: skip
+    rec = run(cfg, out, progress=not args.quiet, force=args.force)
     if "test" not in rec:  # a data-parallel worker other than the main one: it writes nothing
         return 0
     run_dir = out / "runs" / rec["key"]
     artifact = out / "artifact"
-    if artifact.is_symlink() or not artifact.exists():
-        if artifact.is_symlink():
-            artifact.unlink()
-        artifact.symlink_to(run_dir / "artifact", target_is_directory=True)
+    # a real copy, not a link: the run folder then survives cp -r, mv and tar, and editing a
+    # copy can never change the original's weights
+    import shutil
+
+    if artifact.is_symlink():
+        artifact.unlink()
+    elif artifact.exists():
+        shutil.rmtree(artifact)
+    shutil.copytree(run_dir / "artifact", artifact)
     t = rec["test"]
     print(
         json.dumps(
@@ -232,7 +315,9 @@ def _read_texts(source: str) -> list[str]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                raise ValueError(f"{where}, line {n}: malformed JSON ({e.msg})") from None
+                raise ValueError(
+                    f"{where}, line {n}: malformed JSON ({e.msg} at column {e.colno})"
+                ) from None
             if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
                 raise ValueError(f"{where}, line {n}: a JSON line needs a string 'text' field")
             texts.append(obj["text"])
@@ -250,7 +335,8 @@ def cmd_predict(args) -> int:
     model = load_predictor(artifact_path(args.artifact))
     preds = model.predict(texts, batch_size=args.batch_size)
     lines = [
-        json.dumps({"text": t, **p}, ensure_ascii=False) for t, p in zip(texts, preds, strict=True)
+        json.dumps({"n": i, **({"text": t} if args.echo else {}), **p}, ensure_ascii=False)
+        for i, (t, p) in enumerate(zip(texts, preds, strict=True), start=1)
     ]
     if args.output == "-":
         print("\n".join(lines))
@@ -268,7 +354,7 @@ def cmd_evaluate(args) -> int:
     from .predict import artifact_path, load_predictor
 
     model = load_predictor(artifact_path(args.artifact))
-    ds = _load(args.data)
+    ds = _load(args.data, args)
     parts = ("train", "dev", "test") if args.split == "all" else (args.split,)
     texts = [t for s in parts for t in ds.split(s).texts]
     paths = [p for s in parts for p in ds.split(s).paths]

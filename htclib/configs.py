@@ -132,6 +132,9 @@ class DataConfig:
 
     name: str = "wos"
     path: str | None = None
+    # a CSV with one text column and one column per level (htclib.data.read_csv_levels)
+    text_col: str = "text"
+    level_cols: list[str] | None = None
     n_train: int | None = None
     n_dev: int | None = None
     n_test: int | None = None

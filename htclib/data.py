@@ -238,6 +238,14 @@ def _read_lines(file: Path) -> list[str]:
     return out
 
 
+def json_type(value) -> str:
+    """A JSON value's type as the file's author wrote it (null, not NoneType)."""
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "a list", dict: "an object"}.get(type(value), type(value).__name__)  # fmt: skip
+
+
 def read_jsonl(file: str | os.PathLike) -> Split:
     """Read ``{"text", "labels"}`` lines; every problem names the file and line."""
     file = Path(file)
@@ -249,15 +257,15 @@ def read_jsonl(file: str | os.PathLike) -> Split:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            raise DataError(f"{where}: malformed JSON ({e.msg})") from None
+            raise DataError(f"{where}: malformed JSON ({e.msg} at column {e.colno})") from None
         if not isinstance(obj, dict):
-            raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+            raise DataError(f"{where}: expected a JSON object, got {json_type(obj)}")
         for key in ("text", "labels"):
             if key not in obj:
                 raise DataError(f"{where}: missing key {key!r}")
         text = obj["text"]
         if not isinstance(text, str):
-            raise DataError(f"{where}: 'text' must be a string, got {type(text).__name__}")
+            raise DataError(f"{where}: 'text' must be a string, got {json_type(text)}")
         if not text.strip():
             raise DataError(f"{where}: empty text")
         labels = obj["labels"]
@@ -446,7 +454,8 @@ def load(
         else:
             raise DataError(
                 f"{where}: expected train/dev/test.jsonl, all.jsonl, one *.jsonl, "
-                f"WoS X.txt/YL1.txt/YL2.txt or one CSV with level_cols=...; found {sorted(files)}"
+                f"WoS X.txt/YL1.txt/YL2.txt or one CSV with its level columns named (Python: "
+                f"level_cols=[...]; htclib: --level-cols a,b); found {sorted(files)}"
             )
         parts = split_full(full, seed, str(where))
         notes.append(f"split 64/16/20 stratified by top level, seed {seed}")

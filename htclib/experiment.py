@@ -82,6 +82,8 @@ def get_data(cfg: DataConfig) -> HTCDataset:
     key = (
         cfg.name,
         cfg.path,
+        cfg.text_col,
+        tuple(cfg.level_cols or ()),
         cfg.n_train,
         cfg.n_dev,
         cfg.n_test,
@@ -89,7 +91,10 @@ def get_data(cfg: DataConfig) -> HTCDataset:
         cfg.train_fraction,
     )
     if key not in _DATA_CACHE:
-        ds = load(cfg.name, cfg.path, seed=cfg.split_seed)
+        ds = load(
+            cfg.name, cfg.path, seed=cfg.split_seed, text_col=cfg.text_col,
+            level_cols=cfg.level_cols,
+        )  # fmt: skip
         if any(n is not None for n in (cfg.n_train, cfg.n_dev, cfg.n_test)):
             ds = ds.subset(cfg.n_train, cfg.n_dev, cfg.n_test, seed=cfg.split_seed)
         if cfg.train_fraction is not None:

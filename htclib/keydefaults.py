@@ -25,12 +25,14 @@ KEY_DEFAULTS = {
         "temperature": 0.1,
     },
     "data": {
+        "level_cols": None,
         "n_dev": None,
         "n_test": None,
         "n_train": None,
         "name": "wos",
         "path": None,
         "split_seed": 0,
+        "text_col": "text",
         "train_fraction": None,
     },
     "model": {

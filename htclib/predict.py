@@ -88,7 +88,9 @@ class Predictor:
 
 
 def load_predictor(folder: str | os.PathLike, device: str | None = None) -> Predictor:
-    """A :class:`Predictor` from an artifact folder (its encoder loaded by name)."""
+    """A :class:`Predictor` from an artifact folder, or a run folder holding ``artifact/``
+    (its encoder loaded by name)."""
+    folder = artifact_path(folder)
     meta = artifact_meta(folder)
     tok, encoder = load_encoder(meta["encoder"])
     return Predictor(load_artifact(folder, encoder), tok, meta.get("serving"), device)

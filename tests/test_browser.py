@@ -68,6 +68,7 @@ def lab(tmp_path_factory):
                 shutil.copytree(d / "artifact", root / "results/cpu/runs" / d.name / "artifact")
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "JUPYTER_CONFIG_DIR": str(root / "jcfg")}
+    log = open(root / "lab.log", "w")  # closed in the finally below
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "jupyter"),
@@ -83,7 +84,7 @@ def lab(tmp_path_factory):
         + (["--allow-root"] if os.geteuid() == 0 else []),
         cwd=root / "notebooks",
         env=env,
-        stdout=open(root / "lab.log", "w"),
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: stopped together, nothing else
     )
@@ -123,6 +124,7 @@ def lab(tmp_path_factory):
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+        log.close()
 
 
 def _wait(fn, timeout, what):

@@ -39,9 +39,10 @@ def test_predict_jsonl_and_plain_lines_with_bom(trained, tmp_path, capsys):
         + b'{"text": "top0 top0 sub01 w3"}\ntop1 sub10 sub10 w7\n\n{"text": "w1 w2"}\n'
     )
     capsys.readouterr()
-    assert cli.main(["predict", str(runs["a"]), "--input", str(f)]) == 0
+    assert cli.main(["predict", str(runs["a"]), "--input", str(f), "--echo"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
     assert [x["text"] for x in lines] == ["top0 top0 sub01 w3", "top1 sub10 sub10 w7", "w1 w2"]
+    assert [x["n"] for x in lines] == [1, 2, 3]
     for x in lines:
         (path,) = x["paths"]  # best path: exactly one, top level first
         assert len(path) == 2 and path[0] in ("A0", "A1") and path[1].startswith("B" + path[0][1])
@@ -51,7 +52,8 @@ def test_predict_jsonl_and_plain_lines_with_bom(trained, tmp_path, capsys):
         cli.main(["predict", str(runs["a"] / "artifact"), "--input", str(f), "--output", str(out)])
         == 0
     )
-    assert [json.loads(x) for x in out.read_text().splitlines()] == lines
+    quiet = [json.loads(x) for x in out.read_text().splitlines()]
+    assert quiet == [{k: v for k, v in x.items() if k != "text"} for x in lines]  # no echo
 
 
 def test_evaluate_matches_the_run_record(trained, capsys):
@@ -111,7 +113,9 @@ def test_explorer_labels_a_pasted_text_with_the_selected_prefix(trained):
     assert ex.plot_data["P"] == [5]
     ex.text.value = "top1 top1 sub10 w4"
     html = ex.on_predict()
-    assert html.startswith("label path: <b>A") and " &gt; <b>B" in html
+    # a 3-epoch toy prefix: a path passing 0.5, or the best path shown as candidates
+    assert "seed 0's prefix" in html and "<b>A" in html and " &gt; <b>B" in html
+    assert "label path:" in html or "candidates" in html
 
 
 def test_top_layers_flag_sets_the_prefix_depth_and_bad_combinations_are_named(tmp_path):
@@ -135,3 +139,91 @@ def test_dropout_masks_flag_reaches_the_model_config(tmp_path):
     assert cli._config(parse([*base, "--dropout-masks", "words"])).model.dropout_masks == "words"
     with pytest.raises(SystemExit):  # argparse names the choices
         parse([*base, "--dropout-masks", "bits"])
+
+
+def test_a_csv_goes_through_the_command_line(tmp_path, capsys):
+    """A CSV written by hand, a text column and one column per level: data, train, predict and
+    evaluate all take it through --text-col / --level-cols."""
+    work = tiny_workspace(tmp_path)
+    rows = [json.loads(x) for x in (work / "data" / "all.jsonl").read_text().splitlines()]
+    csv = tmp_path / "mine.csv"
+    csv.write_text("abstract,field,subfield\n" + "".join(
+        f'"{r["text"]}",{r["labels"][0][0]},{r["labels"][0][1]}\n' for r in rows))  # fmt: skip
+    flags = ["--text-col", "abstract", "--level-cols", "field,subfield"]
+    assert cli.main(["data", str(csv), *flags]) == 0
+    assert "subfield" not in capsys.readouterr().err
+    out = tmp_path / "run"
+    argv = ["train", "--data", str(csv), *flags, "--out", str(out), "--encoder",
+            str(work / "enc"), "--prefix-length", "4", "--epochs", "1", "--max-length", "24",
+            "--quiet"]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert cli.main(["evaluate", str(out), "--data", str(csv), *flags]) == 0
+    assert cli.main(["data", str(csv)]) == 2  # without the columns: a message naming the flag
+    assert "--level-cols" in capsys.readouterr().err
+
+
+def test_run_folders_survive_cp_mv_and_tar_and_force_retrains(trained, tmp_path, capsys):
+    import shutil
+    import subprocess
+    import tarfile
+
+    work, runs = trained
+    src = tmp_path / "orig"
+    shutil.copytree(runs["b"], src, symlinks=True)
+    assert not (src / "artifact").is_symlink()  # a real copy: no link to follow or break
+    copied, moved = tmp_path / "copied", tmp_path / "moved"
+    subprocess.run(["cp", "-r", str(src), str(copied)], check=True)
+    with tarfile.open(tmp_path / "run.tar", "w") as tar:
+        tar.add(src, arcname="packed")
+    shutil.move(src, moved)
+    with tarfile.open(tmp_path / "run.tar") as tar:
+        tar.extractall(tmp_path / "un", filter="data")
+    for folder in (copied, moved, tmp_path / "un" / "packed"):
+        assert load_predictor(folder).predict(["top0 sub00 w1"])[0]["paths"]  # a run folder
+    # editing a copy leaves the original's weights alone
+    w = copied / "artifact" / "weights.safetensors"
+    w.write_bytes(b"\x00" * 16)
+    assert load_predictor(moved).predict(["top0 sub00 w1"])
+    # a damaged weights file whose manifest still matches: a message, exit 2
+    from htclib.io import write_manifest
+
+    write_manifest(copied / "artifact", ["weights.safetensors", "config.json"])
+    capsys.readouterr()
+    assert cli.main(["predict", str(copied), "--input", str(tmp_path / "x.txt")]) == 2
+    (tmp_path / "x.txt").write_text("top0 sub00 w1\n")
+    assert cli.main(["predict", str(copied), "--input", str(tmp_path / "x.txt")]) == 2
+    assert "not a readable safetensors file" in capsys.readouterr().err
+
+
+def test_a_finished_run_is_reused_and_force_trains_it_again(trained, capsys):
+    work, runs = trained
+    argv = ["train", "--data", str(work / "data"), "--out", str(runs["a"]), "--encoder",
+            str(work / "enc"), "--prefix-length", "5", "--epochs", "3", "--batch-size", "16",
+            "--max-length", "24"]  # fmt: skip
+    capsys.readouterr()
+    assert cli.main(argv) == 0
+    assert "finished before" in capsys.readouterr().err
+    rec = next((runs["a"] / "runs").glob("*/result.json"))
+    before = rec.stat().st_mtime_ns
+    assert cli.main([*argv, "--force", "--quiet"]) == 0
+    assert rec.stat().st_mtime_ns != before
+
+
+def test_data_summarises_a_file_too_small_to_split(tmp_path, capsys):
+    f = tmp_path / "one.jsonl"
+    f.write_text(json.dumps({"text": "a text", "labels": [["CS", "ML"]]}) + "\n")
+    assert cli.main(["data", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "1 text(s), too few to split" in out and "level 2: 1 label(s): ML" in out
+
+
+def test_json_messages_say_where_and_name_json_types(tmp_path, capsys):
+    from htclib.data import DataError, read_jsonl
+
+    f = tmp_path / "bad.jsonl"
+    f.write_text('{"text": "unterminated, "labels": []}\n')
+    with pytest.raises(DataError, match="line 1: malformed JSON .* at column"):
+        read_jsonl(f)
+    f.write_text('{"text": null, "labels": [["a"]]}\n')
+    with pytest.raises(DataError, match="got null"):
+        read_jsonl(f)
