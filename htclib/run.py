@@ -82,6 +82,9 @@ def main(argv=None) -> int:
                 kernel_name="python3",
                 cwd=str(NOTEBOOK_DIR),
                 progress_bar=False,
+                # the kernel's "running over TCP without encryption" warning, once per notebook, says
+                # nothing about the notebook: only errors from the kernel process itself
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
         except pm.PapermillExecutionError as e:
             print(

@@ -98,7 +98,14 @@ def execute(name: str) -> float:
     tmp = path.with_name(f".executing.{path.name}")
     t0 = time.perf_counter()
     pm.execute_notebook(
-        str(path), str(tmp), kernel_name="python3", cwd=str(NOTEBOOK_DIR), progress_bar=False
+        str(path),
+        str(tmp),
+        kernel_name="python3",
+        cwd=str(NOTEBOOK_DIR),
+        progress_bar=False,
+        # the kernel's "running over TCP without encryption" warning, once per notebook, says
+        # nothing about the notebook: only errors from the kernel process itself
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     nb = normalise(json.loads(tmp.read_text()))
     nb["metadata"]["htclib"] = digest(nb)

@@ -164,16 +164,21 @@ def test_wos_raw_length_mismatch(tmp_path):
         data.read_wos_raw(tmp_path)
 
 
-def test_tokenise_cached_and_truncation_warned(toy_tok):
+def test_tokenise_cached_and_truncation_said_once_in_plain_words(toy_tok, capsys, monkeypatch):
     from htclib import tokens
 
-    tokens._warned_truncation = False
+    monkeypatch.setattr(tokens, "_said_truncation", False)
     texts = ["a b c", "word " * 50]
-    with pytest.warns(UserWarning, match="1 of 2 texts are longer"):
-        ds = tokens.tokenize(texts, toy_tok, max_length=16)
+    ds = tokens.tokenize(texts, toy_tok, max_length=16)
+    out = capsys.readouterr()
+    assert "note: 1 of 2 texts are longer than 16 tokens" in out.out and not out.err
     assert ds["length"] == [5, 16]
+    monkeypatch.setattr(tokens, "_said_truncation", False)  # a new process, a cached split
     again = tokens.tokenize(texts, toy_tok, max_length=16)
     assert again["input_ids"] == ds["input_ids"]
+    assert "1 of 2 texts are longer" in capsys.readouterr().out  # the cache keeps the count
+    tokens.tokenize(texts, toy_tok, max_length=16)
+    assert capsys.readouterr().out == ""  # once a process
     with pytest.raises(ValueError, match="max_length"):
         tokens.tokenize(texts, toy_tok, max_length=0)
 
