@@ -182,6 +182,8 @@ def run(
     done = folder / "result.json"
     if done.exists() and not force:
         return read_json(done)
+    if force:  # train again from the start: a finished run's checkpoints would resume it
+        resume = False
     atomic_write_json(folder / "config.json", cfg.to_dict())
     t0 = time.perf_counter()
     from .train import seed_everything

@@ -205,8 +205,10 @@ def test_a_finished_run_is_reused_and_force_trains_it_again(trained, capsys):
     assert "finished before" in capsys.readouterr().err
     rec = next((runs["a"] / "runs").glob("*/result.json"))
     before = rec.stat().st_mtime_ns
-    assert cli.main([*argv, "--force", "--quiet"]) == 0
+    assert cli.main([*argv, "--force"]) == 0
     assert rec.stat().st_mtime_ns != before
+    said = capsys.readouterr()
+    assert "resumed" not in said.out + said.err  # from the start, not the old checkpoint
 
 
 def test_data_summarises_a_file_too_small_to_split(tmp_path, capsys):
