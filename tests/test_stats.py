@@ -451,8 +451,19 @@ def test_training_curves_facet_data_sets_share_a_colour_per_model_and_split_leve
     assert lines[0].get_linestyle() != lines[1].get_linestyle()
     assert to_hex(lines[2].get_color()) != to_hex(lines[3].get_color())  # L1 and L2
     labels = [t.get_text() for t in wos_dev.get_legend().get_texts()]
-    assert labels == ["spp-P10", "local-copy-10-20 L1", "local-copy-10-20 L2", "seed 0", "seed 1"]
+    # the top level is shared by a seed's variants: one curve, named so
+    assert labels == ["spp-P10", "local L1 (shared)", "local-copy-10-20 L2", "seed 0", "seed 1"]
     assert len(amazon_dev.lines) == 1
+    # a second variant of the same seed draws its own L2 and no second L1
+    recs.append({"name": "wos/local-non-10-20/s0", "dataset": "wos", "seed": 0,
+                 "history": hist(3, 1) + hist(4, 2)})  # fmt: skip
+    wos_dev = plots.training_curves(recs, "test").axes[1]
+    assert [len(ln.get_xdata()) for ln in wos_dev.lines] == [4, 5, 3, 6, 4]
+    # one colour per model across data sets: cls in the amazon3 panel keeps its own colour
+    both = [*recs, {"name": "wos/cls/s0", "dataset": "wos", "seed": 0, "history": hist(2)}]
+    fig = plots.training_curves(both, "test")
+    cls_colours = {to_hex(ax.lines[-1].get_color()) for ax in (fig.axes[1], fig.axes[3])}
+    assert len(cls_colours) == 1
 
 
 def test_cpu_claims_cover_the_papers_local_ordering_end_to_end():
