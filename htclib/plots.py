@@ -394,6 +394,10 @@ def long_tail(per_label: pd.DataFrame, profile: str) -> plt.Figure:
 def confusion_pairs(pairs: dict, profile: str, top: int = 10) -> plt.Figure:
     """The most frequent (gold -> predicted) level-2 confusions, one panel per data set, each of
     the model chosen on that data set's dev split: ``{dataset: (pairs frame, model name)}``."""
+    # a gold label with no level-2 prediction at all is a miss, not a confusion: counted in
+    # the panel's title, the bars are the labels mistaken for another
+    missed = {ds: int(v[0].loc[v[0].pred == "(nothing)", "count"].sum()) for ds, v in pairs.items()}
+    pairs = {ds: (v[0][v[0].pred != "(nothing)"], v[1]) for ds, v in pairs.items()}
     shown = {ds: v for ds, v in pairs.items() if not v[0].empty}
     if not shown:
         return no_data("Confusions", profile, "No level-2 confusions to show.")
@@ -405,7 +409,8 @@ def confusion_pairs(pairs: dict, profile: str, top: int = 10) -> plt.Figure:
         ax.barh([f"{g}  ->  {p}" for g, p in zip(d.gold, d.pred, strict=True)][::-1],
                 d["count"][::-1], color=sns.color_palette()[3])  # fmt: skip
         ax.tick_params(labelsize=7.5)
-        ax.set_title(f"{ds}: {model} (chosen on dev)", fontsize=9)
+        ax.set_title(f"{ds}: {model} (chosen on dev); besides, {missed[ds]} gold labels got "
+                     "no level-2 prediction at all", fontsize=9)  # fmt: skip
     axes[-1, 0].set_xlabel("test texts")
     _title(fig, "Most confused level-2 labels (gold -> predicted)", profile)
     fig.tight_layout()
