@@ -259,9 +259,9 @@ def cmd_train(args) -> int:
         if not args.quiet:
             print("htclib train: this run finished before; its result (--force trains again)",
                   file=sys.stderr)  # fmt: skip
-    elif not args.quiet:
+    else:  # one line even with --quiet: a minute of silence reads as a hang
         print(f"htclib train: {cfg.name}, {cfg.model.method}, key {cfg.key()}: loading the "
-              "encoder and data", file=sys.stderr)  # fmt: skip
+              "encoder and data, then training", file=sys.stderr)  # fmt: skip
     rec = run(cfg, out, progress=not args.quiet, force=args.force)
     if "test" not in rec:  # a data-parallel worker other than the main one: it writes nothing
         return 0

@@ -298,11 +298,14 @@ def run_many(
 ) -> list[dict]:
     """The records of ``cfgs`` in order, training the missing ones (:func:`run`). With
     ``train=False`` (records only: drawing a long profile from its committed runs on a fresh
-    clone) a run without a record is left out, and the missing ones are named."""
+    clone) a run without a record is left out, and the missing ones are named. Progress bars
+    are off where ``HTCLIB_PROGRESS=0`` (``python -m htclib.run`` sets it for its headless
+    notebooks: a text bar in a saved notebook is a trail of stderr fragments)."""
+    progress = os.environ.get("HTCLIB_PROGRESS", "1") != "0"
     out, missing = [], []
     for cfg in cfgs:
         if train or (Path(out_root) / "runs" / cfg.key() / "result.json").exists():
-            out.append(run(cfg, out_root, force=force and train))
+            out.append(run(cfg, out_root, force=force and train, progress=progress))
         else:
             missing.append(cfg.name)
     if missing:

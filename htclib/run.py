@@ -47,7 +47,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
+    import os
+
     import papermill as pm
+
+    os.environ["HTCLIB_PROGRESS"] = "0"  # the notebooks' kernels inherit it: no text bars
 
     from .io import ensure_writable_dir
     from .report import write_tables

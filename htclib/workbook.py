@@ -92,7 +92,11 @@ def stderr_cells(nb: dict) -> list[int]:
 
 
 def execute(name: str) -> float:
+    import os
+
     import papermill as pm
+
+    os.environ["HTCLIB_PROGRESS"] = "0"  # the notebooks' kernels inherit it: no text bars
 
     path = NOTEBOOK_DIR / f"{name}.ipynb"
     tmp = path.with_name(f".executing.{path.name}")

@@ -44,8 +44,14 @@ def test_smoke_profile_writes_every_figure_and_table(tmp_path):
         assert f"| {method} |" in md, method
     csv = (res / "results.csv").read_text().splitlines()
     assert len(csv) >= 12  # header + 11 runs
+    import json
+
+    from htclib.workbook import stderr_cells
+
     for nb in ("01", "02", "03", "04", "05", "06"):
-        assert list((tmp_path / "runs" / "smoke").glob(f"{nb}_*.ipynb"))
+        (executed,) = (tmp_path / "runs" / "smoke").glob(f"{nb}_*.ipynb")
+        # no progress-bar fragments or warnings in the saved notebooks
+        assert not stderr_cells(json.loads(executed.read_text())), executed.name
 
 
 def test_cli_rejects_bad_arguments(capsys):
