@@ -49,7 +49,7 @@ improvement, as rliable reports it).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -245,34 +245,21 @@ def cached_compare_methods(
     n_resamples: int = 1000,
     seed: int = 0,
 ) -> MethodComparison:
-    """:func:`compare_methods`, remembered on disk as :func:`htclib.stats.cached_compare` is
-    (ASO's bootstrap costs seconds a call, and every notebook prints the claims)."""
-    import hashlib
-    import json
+    """:func:`compare_methods`, remembered on disk (:func:`htclib.stats.disk_cached`; ASO's
+    bootstrap costs a second a call, and every notebook prints the claims)."""
+    from .stats import disk_cached
 
-    import scipy
-
-    from .io import atomic_write_json
-    from .tokens import cache_dir
-
-    h = hashlib.sha256(Path(__file__).read_bytes())
-    h.update(Path(__file__).with_name("stats.py").read_bytes())
-    h.update(f"{scipy.__version__} {np.__version__} {_deepsig_version()}".encode())
-    h.update(repr((metric, seeded_a, seeded_b, n_resamples, seed, gold.shape)).encode())
-    h.update(repr((len(preds_a), len(preds_b))).encode())
-    for x in [gold, *preds_a, *preds_b]:
-        h.update(np.packbits(np.ascontiguousarray(x, dtype=bool)).tobytes())
-    path = cache_dir() / "compare_methods" / f"{h.hexdigest()[:32]}.json"
-    try:
-        return MethodComparison(**json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError):
-        pass
-    c = compare_methods(gold, preds_a, preds_b, metric, seeded_a, seeded_b, n_resamples, seed)
-    try:
-        atomic_write_json(path, asdict(c))
-    except OSError:
-        pass
-    return c
+    here = Path(__file__)
+    return disk_cached(
+        "compare_methods",
+        [here, here.with_name("stats.py")],
+        (metric, seeded_a, seeded_b, n_resamples, seed, gold.shape, _deepsig_version()),
+        [gold, *preds_a, *preds_b],
+        lambda: compare_methods(
+            gold, preds_a, preds_b, metric, seeded_a, seeded_b, n_resamples, seed
+        ),
+        MethodComparison,
+    )
 
 
 def _deepsig_version() -> str:

@@ -166,11 +166,25 @@ def cached_compare(
     n_resamples: int = 2000,
     seed: int = 0,
 ) -> Comparison:
-    """:func:`compare`, remembered on disk (``$HTCLIB_CACHE/compare``, as the tokeniser's
-    cache). Why: every notebook of a profile prints the claims its records support, so one
-    batch run computed the same ~30 tests seven times. The key hashes the arrays, the
-    arguments, this module's source and the scipy and numpy versions, so new predictions or a
-    changed statistic never read an old answer; a damaged entry is recomputed."""
+    """:func:`compare`, remembered on disk (:func:`disk_cached`). Why: every notebook of a
+    profile prints the claims its records support, so one batch run computed the same ~30
+    tests seven times."""
+    return disk_cached(
+        "compare",
+        [Path(__file__)],
+        (metric, n_resamples, seed),
+        [gold, *preds_a, *preds_b],
+        lambda: compare(gold, preds_a, preds_b, metric, n_resamples, seed),
+        Comparison,
+    )
+
+
+def disk_cached(kind: str, sources: list[Path], args: tuple, arrays: list, compute, cls):
+    """``compute()``'s dataclass answer, remembered under ``$HTCLIB_CACHE/<kind>`` (as the
+    tokeniser's cache). The key hashes the code of ``sources``, the scipy and numpy versions
+    (scipy draws the resamples and numpy sums them: another version may give other digits),
+    ``args`` and the bool ``arrays``, so new predictions or a changed statistic never read an
+    old answer; a damaged entry is recomputed, a read-only cache costs time, never the answer."""
     import hashlib
     import json
     from dataclasses import asdict
@@ -180,24 +194,25 @@ def cached_compare(
     from .io import atomic_write_json
     from .tokens import cache_dir
 
-    # scipy draws the resamples and numpy sums them: another version may give other digits
-    h = hashlib.sha256(Path(__file__).read_bytes())
+    h = hashlib.sha256()
+    for f in sources:
+        h.update(f.read_bytes())
     h.update(f"{scipy.__version__} {np.__version__}".encode())
-    h.update(repr((metric, n_resamples, seed, gold.shape, len(preds_a), len(preds_b))).encode())
-    for x in [gold, *preds_a, *preds_b]:
+    h.update(repr((args, len(arrays))).encode())
+    for x in arrays:
         h.update(repr(np.shape(x)).encode())
         h.update(np.packbits(np.ascontiguousarray(x, dtype=bool)).tobytes())
-    path = cache_dir() / "compare" / f"{h.hexdigest()[:32]}.json"
+    path = cache_dir() / kind / f"{h.hexdigest()[:32]}.json"
     try:
-        return Comparison(**json.loads(path.read_text()))
+        return cls(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
         pass
-    c = compare(gold, preds_a, preds_b, metric, n_resamples, seed)
+    answer = compute()
     try:  # atomic: notebooks run side by side share the cache
-        atomic_write_json(path, asdict(c))
-    except OSError:  # a read-only cache costs time, never the answer
+        atomic_write_json(path, asdict(answer))
+    except OSError:
         pass
-    return c
+    return answer
 
 
 class _Counts:
