@@ -35,6 +35,12 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent))
     ap.add_argument("--dry-run", action="store_true", help="list the runs and exit")
     ap.add_argument(
+        "--download",
+        action="store_true",
+        help="fetch a data set that is not here first (needs internet): WoS from Mendeley "
+        "(download_wos), Amazon Beauty's metadata built by build_amazon_beauty",
+    )
+    ap.add_argument(
         "--no-report",
         action="store_true",
         help="do not rewrite the profile's tables at the end (a worker that trains one run at a"
@@ -63,6 +69,9 @@ def main(argv=None) -> int:
         for c in configs:
             print(c.name, c.key())
         return 0
+    if args.download:
+        for name in args.dataset or p.datasets:
+            fetch(name)
     results = ensure_writable_dir(Path(args.out) / "results" / p.name)
     t_all = time.perf_counter()
     for b, dc in baselines:
@@ -103,6 +112,36 @@ def main(argv=None) -> int:
         )
     print(f"[grid] done in {time.perf_counter() - t_all:.0f} s")
     return 0
+
+
+FETCHERS = {"wos": "download_wos", "amazon-beauty": "build_amazon_beauty"}
+
+
+def fetch(name: str) -> str:
+    """Make data set ``name`` loadable: nothing when it is found already, else its download
+    (``wos``: the WoS-46985 archive; ``amazon-beauty``: McAuley et al.'s metadata, built into
+    ``data/amazon-beauty/``). Returns what it did."""
+    from .data import find_data
+
+    try:
+        find_data(name)
+        return "found"
+    except FileNotFoundError:
+        if name not in FETCHERS:
+            raise FileNotFoundError(
+                f"data set {name!r} is not here and htclib cannot download it; known: "
+                f"{sorted(FETCHERS)}"
+            ) from None
+    print(f"[grid] fetching {name} ...", flush=True)
+    if name == "wos":
+        from .data import download_wos
+
+        download_wos()
+    else:
+        from .amazon import build_amazon_beauty, download_amazon_beauty
+
+        build_amazon_beauty(download_amazon_beauty())
+    return "fetched"
 
 
 if __name__ == "__main__":
