@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ PROFILE = "cpu"  # what the committed notebooks show
 RECORD_FILES = ("result.json", "test_pred.json")
 # outputs a static viewer cannot show and whose ids change every run
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
 
 
 def records_digest(results_dir: Path) -> str:
@@ -77,6 +79,10 @@ def normalise(nb: dict) -> dict:
             data = o.get("data", {})
             if WIDGET_MIME in data:
                 continue  # a live widget: Run All shows it; a static view cannot
+            if "text/plain" in data:  # an object's repr carries its memory address
+                text = data["text/plain"]
+                text = "".join(text) if isinstance(text, list) else text
+                data["text/plain"] = _ADDRESS.sub(">", text)
             outs.append(o)
         c["outputs"] = outs
     return nb

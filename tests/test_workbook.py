@@ -58,11 +58,14 @@ def test_normalise_drops_what_changes_between_runs():
             {"cell_type": "code", "metadata": {"papermill": {}, "execution": {}, "tags": ["x"]},
              "outputs": [{"output_type": "display_data",
                           "data": {workbook.WIDGET_MIME: {"model_id": "abc"}, "text/plain": "VBox"}},
-                         {"output_type": "stream", "name": "stdout", "text": "kept"}],
+                         {"output_type": "stream", "name": "stdout", "text": "kept"},
+                         {"output_type": "execute_result", "data": {
+                             "text/plain": ["<pandas.io.formats.style.Styler at 0x7fc6dc0ad650>"]}}],
              "source": ""},
         ],
     }  # fmt: skip
     out = workbook.normalise(nb)
     assert out["metadata"] == {"kernelspec": {"name": "python3"}}
     assert out["cells"][0]["metadata"] == {"tags": ["x"]}
-    assert [o.get("text") for o in out["cells"][0]["outputs"]] == ["kept"]
+    assert [o.get("text") for o in out["cells"][0]["outputs"]] == ["kept", None]
+    assert out["cells"][0]["outputs"][1]["data"]["text/plain"] == "<pandas.io.formats.style.Styler>"
