@@ -215,10 +215,29 @@ def _open_without_running(driver, base, token, name, shots) -> int:
     """Open ``name`` and wait for its committed outputs; returns how many figures it shows."""
     driver.get(f"{base}/lab/tree/{name}?token={token}")
     shown = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-    imgs = _wait(
+    _wait(
         lambda: driver.find_elements("css selector", f"{shown} .jp-OutputArea-output img"),
         180,
         f"{name}'s committed figures",
+    )
+    # JupyterLab renders only the cells in view: scroll through the notebook, collecting the
+    # figures it shows on the way, then back to the top for the screenshot
+    seen = set()
+    scroller = f"{shown} .jp-WindowedPanel-outer"
+    for _ in range(60):
+        for img in driver.find_elements("css selector", f"{shown} .jp-OutputArea-output img"):
+            seen.add((img.get_attribute("src") or "")[-64:])
+        at_end = driver.execute_script(
+            "const s = document.querySelector(arguments[0]); if (!s) return true;"
+            "const end = s.scrollTop + s.clientHeight >= s.scrollHeight - 2;"
+            "s.scrollTop += s.clientHeight * 0.8; return end;",
+            scroller,
+        )
+        time.sleep(0.4)
+        if at_end:
+            break
+    driver.execute_script(
+        "const s = document.querySelector(arguments[0]); if (s) s.scrollTop = 0;", scroller
     )
     for b in driver.find_elements(
         "css selector", ".jp-toast-button, .jp-Notification-Toast button"
@@ -227,7 +246,7 @@ def _open_without_running(driver, base, token, name, shots) -> int:
             b.click()
     time.sleep(2)
     driver.save_screenshot(str(shots / f"{name[:2]}_opened.png"))
-    return len(imgs)
+    return len(seen)
 
 
 def _explorer_text(driver) -> str:
