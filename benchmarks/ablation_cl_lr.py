@@ -20,7 +20,8 @@ import json
 import time
 from pathlib import Path
 
-from htclib import experiment, profiles
+from htclib.lab import profiles
+from htclib.training import experiment
 
 
 def main(argv=None) -> int:

@@ -17,7 +17,7 @@ import argparse
 from dataclasses import replace
 
 from benchmarks.ablation_train import run_ablation
-from htclib import profiles
+from htclib.lab import profiles
 
 
 def config(std: float, dataset: str = "wos", length: int = 30, seed: int = 0):

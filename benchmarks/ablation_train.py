@@ -34,7 +34,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from htclib import experiment, profiles
+from htclib.lab import profiles
+from htclib.training import experiment
 
 
 def config(

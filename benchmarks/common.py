@@ -11,9 +11,9 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from htclib.dropout import use_fast_dropout
-from htclib.prefix import PrefixConfig, PrefixEncoder, encode
-from htclib.provenance import cpu_flags, cpuinfo, vector_isa
+from htclib.method.dropout import use_fast_dropout
+from htclib.method.prefix import PrefixConfig, PrefixEncoder, encode
+from htclib.training.provenance import cpu_flags, cpuinfo, vector_isa
 
 
 def machine() -> dict:
@@ -22,7 +22,7 @@ def machine() -> dict:
     native bf16 in others: numbers from the two compare only within themselves."""
     import transformers
 
-    from htclib.train import native_bf16
+    from htclib.training.train import native_bf16
 
     return {
         "cpu": cpuinfo("model name") or "unknown",
@@ -40,7 +40,7 @@ def machine() -> dict:
 def encoder(kind: str) -> nn.Module:
     """``minilm`` (the real packaged weights) or ``bert-base`` (random, BERT-base sized)."""
     if kind == "minilm":
-        from htclib.encoders import load_encoder
+        from htclib.method.encoders import load_encoder
 
         return load_encoder("minilm")[1]
     from transformers import BertConfig, BertModel
@@ -53,7 +53,7 @@ class SPP(nn.Module):
     """htclib's prefix path. ``encoder_dropout=True`` keeps the frozen encoder's dropout on in
     training (P-tuning v2 and PEFT do, and htclib's recipe since 2026-11-30); False: the frozen
     encoder in eval mode, no dropout masks to draw (htclib's recipe until then).
-    ``fast_dropout`` draws the masks as htclib's models do (:mod:`htclib.dropout`; ``masks``:
+    ``fast_dropout`` draws the masks as htclib's models do (:mod:`htclib.method.dropout`; ``masks``:
     its mask kind, "words" the cheaper-draw lever); False keeps torch's stock dropout."""
 
     def __init__(

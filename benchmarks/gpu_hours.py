@@ -36,7 +36,7 @@ def step_flops(frozen: bool, prefix: int = 0, batch: int = BATCH, train: bool = 
     """FLOPs of one batch through BERT-base: forward, and backward when ``train``."""
     from transformers import BertConfig, BertModel
 
-    from htclib.prefix import build_cache, cache_keyword
+    from htclib.method.prefix import build_cache, cache_keyword
 
     cfg = BertConfig()
     with torch.device("meta"):

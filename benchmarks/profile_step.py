@@ -8,7 +8,7 @@ one attention-dropout mask (MiniLM, batch 16, 12 heads, 128 x 158 with P=30) on 
 threads: torch's float ``uniform_`` (what ``rand_like`` runs) against 64-bit random words, one
 word per four elements (the lever a cheaper mask would pull). ``--masks R``: instead, the
 whole step with htclib's masks against the same step with word masks
-(``htclib.dropout``, ``masks="words"``), one step each in R interleaved rounds, with the
+(``htclib.method.dropout``, ``masks="words"``), one step each in R interleaved rounds, with the
 ratio taken within each round (this machine's speed moves within a run).
 """
 

@@ -82,7 +82,7 @@ def bf16(quick: bool) -> dict:
     """2. bf16 autocast vs fp32 for SPP training and inference, and the F1 difference. On a CPU
     without native bf16 (emulated: many times slower) one step of each is timed and the rest
     is skipped, said in the output."""
-    from htclib.train import native_bf16
+    from htclib.training.train import native_bf16
 
     enc = encoder("minilm")
     ids, mask = batch(16, 128)
@@ -121,9 +121,9 @@ def bf16(quick: bool) -> dict:
         "train_ex_s": {k: round(16 / v, 2) for k, v in t.items()},
         "infer_ex_s": {k: round(64 / v, 2) for k, v in ti.items()},
     }
-    from htclib.experiment import DataConfig, RunConfig, run
-    from htclib.models import ModelConfig
-    from htclib.train import TrainConfig
+    from htclib.method.models import ModelConfig
+    from htclib.training.experiment import DataConfig, RunConfig, run
+    from htclib.training.train import TrainConfig
 
     f1 = {}
     n = 400 if quick else 1600
@@ -152,9 +152,10 @@ def bf16(quick: bool) -> dict:
 
 def padding(quick: bool) -> dict:
     """3. Dynamic padding + length bucketing vs fixed max length on real WoS lengths (SPP training)."""
-    from htclib import data, tokens
-    from htclib.encoders import load_encoder
-    from htclib.train import collate, make_batches, token_rows
+    from htclib import data
+    from htclib.data import tokens
+    from htclib.method.encoders import load_encoder
+    from htclib.training.train import collate, make_batches, token_rows
 
     tok, enc = load_encoder("minilm")
     ds = data.load("wos")
@@ -202,7 +203,13 @@ def padding(quick: bool) -> dict:
 
 def serving(quick: bool) -> dict:
     """4. Multi-prefix batched inference vs one pass per prefix vs a single-prefix batch."""
-    from htclib.prefix import PrefixConfig, PrefixEncoder, encode, expand_prefix, stack_prefixes
+    from htclib.method.prefix import (
+        PrefixConfig,
+        PrefixEncoder,
+        encode,
+        expand_prefix,
+        stack_prefixes,
+    )
 
     enc = encoder("minilm").eval()
     prefixes = [PrefixEncoder(PrefixConfig(length=p), enc)().detach() for p in (10, 20, 30)]
@@ -252,7 +259,7 @@ def utilisation(quick: bool, n_rounds: int | None = None) -> dict:
     """5. FLOP/s of the SPP training step (torch's FlopCounterMode) against the measured matmul
     peak, and what each lever changes (all timed interleaved in this one run; ``n_rounds``
     interleaved rounds, 5 by default)."""
-    from htclib.prefix import cls_only_last_layer
+    from htclib.method.prefix import cls_only_last_layer
 
     enc = encoder("minilm")
     threads = torch.get_num_threads()
@@ -385,9 +392,9 @@ def utilisation(quick: bool, n_rounds: int | None = None) -> dict:
 def sizes(quick: bool) -> list[dict]:
     """6. Artifact bytes: prefix + head vs the full fine-tuned checkpoint."""
     from htclib import data
-    from htclib.artifacts import artifact_bytes, save_artifact
-    from htclib.models import ModelConfig, build_model
-    from htclib.prefix import PrefixConfig
+    from htclib.method.models import ModelConfig, build_model
+    from htclib.method.prefix import PrefixConfig
+    from htclib.training.artifacts import artifact_bytes, save_artifact
 
     h = data.load("wos").hierarchy
     enc = encoder("minilm")
@@ -449,7 +456,7 @@ def write_markdown(res: dict, path: Path) -> None:
         "",
         "SPP = htclib's prefix path with the frozen encoder's dropout on (htclib's recipe since "
         "2026-11-30, and PEFT's: like for like), its masks drawn as htclib's models draw them "
-        "(htclib.dropout: rand >= p, the same Bernoulli masks; PEFT keeps torch's bernoulli_); "
+        "(htclib.method.dropout: rand >= p, the same Bernoulli masks; PEFT keeps torch's bernoulli_); "
         "dropout off = the same with the frozen encoder in eval mode (htclib's recipe until "
         "2026-11-30: no dropout masks). Both compute the last layer for [CLS] only (exact). "
         "CLS = htclib's CLS-tuning (its dropout drawn the same way).",

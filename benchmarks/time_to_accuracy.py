@@ -17,9 +17,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from htclib.prefix import PrefixConfig
-from htclib.recipes import RECIPES
-from htclib.results import (
+from htclib.lab.results import (
     head_probe,
     load_records,
     method_label,
@@ -28,7 +26,9 @@ from htclib.results import (
     prefix_top_layers,
     recipe_name,
 )
-from htclib.train import TrainConfig
+from htclib.method.prefix import PrefixConfig
+from htclib.method.recipes import RECIPES
+from htclib.training.train import TrainConfig
 
 
 def _label(r: dict) -> str:
@@ -108,7 +108,7 @@ def dev_curve(r: dict) -> list[dict] | None:
     level and the seconds so far. A global model: its history. A local model trains level by
     level, each to its early stop: its whole dev micro-F1 exists once the last level trains, as
     the upper levels' headline counts at their kept epoch plus the last level's at this epoch
-    (``htclib.local.level_scorer``); every epoch of the upper levels counts toward the time.
+    (``htclib.training.topdown.level_scorer``); every epoch of the upper levels counts toward the time.
     None for a local record from before the levels kept their counts."""
     hist = r["history"]
     if r["method"] != "local":
@@ -183,7 +183,7 @@ def epoch_seconds(config: dict) -> dict[int, float]:
     nothing is written to the records. Key 0: seconds spent once (the head's probe fit before
     the first epoch, LP-FT; contrastive pre-training, CL -> BCE; a top-layers prefix's pass of
     the layers below), 0 for runs without."""
-    from htclib.experiment import RunConfig, run
+    from htclib.training.experiment import RunConfig, run
 
     cfg = RunConfig(**config)
     # A prefix in the top layers only runs the layers below once per text, in its first epoch:

@@ -101,7 +101,7 @@ def toy_texts(n: int, seed: int = 0):
 
 def tiny_workspace(tmp_path: Path) -> Path:
     """``data/all.jsonl`` (160 toy texts) and ``enc/`` (a tiny random BERT with a word-level
-    tokenizer over their words): a full run through ``htclib.experiment.run`` in seconds."""
+    tokenizer over their words): a full run through ``htclib.training.experiment.run`` in seconds."""
     from transformers import BertTokenizerFast
 
     texts, paths = toy_texts(160)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from htclib.experiment import DataConfig, RunConfig, run  # noqa: E402
-from htclib.models import ModelConfig  # noqa: E402
-from htclib.prefix import PrefixConfig  # noqa: E402
-from htclib.train import TrainConfig  # noqa: E402
+from htclib.method.models import ModelConfig  # noqa: E402
+from htclib.method.prefix import PrefixConfig  # noqa: E402
+from htclib.training.experiment import DataConfig, RunConfig, run  # noqa: E402
+from htclib.training.train import TrainConfig  # noqa: E402
 
 
 def config(work: Path, which: str) -> RunConfig:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import htclib.train as T  # noqa: E402
+import htclib.training.train as T  # noqa: E402
 from tests.conftest import ToyTokenizer  # noqa: E402
 from tests.test_train import train_once  # noqa: E402
 
@@ -21,7 +21,7 @@ from tests.test_train import train_once  # noqa: E402
 def main(out_dir: str, mode: str) -> None:
     if mode == "kill":
         saved = {"n": 0}
-        real_save, real_collate = T._save_checkpoint, T.collate
+        real_save, real_collate = T.save_checkpoint, T.collate
 
         def save(*a, **k):
             real_save(*a, **k)
@@ -36,7 +36,7 @@ def main(out_dir: str, mode: str) -> None:
                     os.kill(os.getpid(), signal.SIGKILL)
             return real_collate(*a, **k)
 
-        T._save_checkpoint, T.collate = save, collate
+        T.save_checkpoint, T.collate = save, collate
     _, res = train_once(
         ToyTokenizer(), seed=3, epochs=3, out_dir=out_dir, resume=(mode == "resume")
     )

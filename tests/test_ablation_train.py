@@ -3,7 +3,7 @@
 import pytest
 
 from benchmarks.ablation_train import config
-from htclib import profiles
+from htclib.lab import profiles
 
 
 def test_one_setting_changes_and_the_rest_is_the_profiles():
@@ -53,8 +53,8 @@ def test_max_epochs_shortens_the_schedule_in_its_own_record():
 
 
 def test_projection_is_a_prefix_setting_with_its_own_record_and_row():
-    from htclib.claims import Row
-    from htclib.results import recipe_label
+    from htclib.lab.claims import Row
+    from htclib.lab.results import recipe_label
 
     c = config(projection=True, batch_size=8)
     assert c.name == "wos/spp-P10-bs8-proj/s0" and c.model.prefix.projection
@@ -69,8 +69,8 @@ def test_projection_is_a_prefix_setting_with_its_own_record_and_row():
 
 
 def test_top_layers_is_a_prefix_setting_with_its_own_record_and_row():
-    from htclib.claims import Row
-    from htclib.results import recipe_label
+    from htclib.lab.claims import Row
+    from htclib.lab.results import recipe_label
 
     c = config(top_layers=4, length=30)
     assert c.name == "wos/spp-P30-top4/s0" and c.model.prefix.top_layers == 4

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from htclib import data
-from htclib.amazon import build_amazon_beauty, read_meta
 from htclib.data import DataError
+from htclib.data.amazon import build_amazon_beauty, read_meta
 
 
 def _meta(tmp_path, lines):

@@ -1,11 +1,16 @@
 import pytest
 import torch
 
-from htclib.artifacts import ArtifactMismatchError, artifact_bytes, load_artifact, save_artifact
-from htclib.hierarchy import Hierarchy
+from htclib.data.hierarchy import Hierarchy
 from htclib.io import CorruptFileError
-from htclib.models import CLSTuning, GlobalSPP, ModelConfig
-from htclib.prefix import PrefixConfig
+from htclib.method.models import CLSTuning, GlobalSPP, ModelConfig
+from htclib.method.prefix import PrefixConfig
+from htclib.training.artifacts import (
+    ArtifactMismatchError,
+    artifact_bytes,
+    load_artifact,
+    save_artifact,
+)
 from tests.conftest import tiny_bert
 
 H = Hierarchy.from_paths([("a", "x"), ("a", "y"), ("b", "z")])
@@ -69,7 +74,7 @@ def test_unwritable_folder_is_refused_cleanly(tmp_path):
 
 
 def test_a_top_layers_prefix_roundtrips_and_stays_out_of_the_mixed_server(tmp_path, batch):
-    from htclib.predict import PrefixServer
+    from htclib.serve.predict import PrefixServer
 
     torch.manual_seed(0)
     cfg = ModelConfig(method="spp", prefix=PrefixConfig(length=3, top_layers=1))

@@ -277,7 +277,7 @@ def test_the_workbook_opens_on_the_results_and_the_explorer_predicts(lab):
     # a smoke run beside the cpu records must not move the cpu view
     smoke = subprocess.run(
         [sys.executable, "-c",
-         "import sys; from pathlib import Path; from htclib import experiment, profiles; "
+         "import sys; from pathlib import Path; from htclib.training import experiment; from htclib.lab import profiles; "
          "(cfg,) = profiles.spp_runs(profiles.get_profile('smoke'), 'wos', [30]); "
          "experiment.run(cfg, Path(sys.argv[1]), progress=False)",
          str(root / "results" / "smoke")],

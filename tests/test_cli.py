@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from htclib import cli
-from htclib.predict import PrefixServer, load_predictor
+from htclib.serve import cli
+from htclib.serve.predict import PrefixServer, load_predictor
 from tests.conftest import tiny_workspace
 
 
@@ -105,7 +105,7 @@ def test_prefix_server_equals_each_predictor(trained):
 
 
 def test_explorer_labels_a_pasted_text_with_the_selected_prefix(trained):
-    from htclib.widgets import PrefixLengthExplorer
+    from htclib.lab.widgets import PrefixLengthExplorer
 
     work, runs = trained
     ex = PrefixLengthExplorer(runs["a"], ["data"], "cpu", train_fn=lambda d, p: {})

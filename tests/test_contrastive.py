@@ -4,14 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-import htclib.contrastive as C
-from htclib import tokens
-from htclib.contrastive import alignment_uniformity, pretrain_prefix, simcse_loss, two_views
-from htclib.experiment import ContrastiveConfig
-from htclib.hierarchy import Hierarchy
-from htclib.models import GlobalSPP, ModelConfig
-from htclib.prefix import PrefixConfig
-from htclib.train import TrainConfig
+import htclib.method.contrastive as C
+from htclib.data import tokens
+from htclib.data.hierarchy import Hierarchy
+from htclib.method.contrastive import alignment_uniformity, simcse_loss
+from htclib.method.models import GlobalSPP, ModelConfig
+from htclib.method.prefix import PrefixConfig
+from htclib.training.experiment import ContrastiveConfig
+from htclib.training.pretrain import pretrain_prefix, two_views
+from htclib.training.train import TrainConfig
 from tests.conftest import tiny_bert, toy_texts
 
 Z1 = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
@@ -98,7 +99,7 @@ def test_views_differ_and_encoder_stays_frozen(toy_tok):
 
 
 def test_pretrained_prefix_is_what_bce_starts_from(toy_tok, monkeypatch):
-    import htclib.experiment as E
+    import htclib.training.experiment as E
 
     model, ds = _spp(toy_tok)
     pretrain_prefix(

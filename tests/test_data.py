@@ -165,7 +165,7 @@ def test_wos_raw_length_mismatch(tmp_path):
 
 
 def test_tokenise_cached_and_truncation_said_once_in_plain_words(toy_tok, capsys, monkeypatch):
-    from htclib import tokens
+    from htclib.data import tokens
 
     monkeypatch.setattr(tokens, "_said_truncation", False)
     texts = ["a b c", "word " * 50]
@@ -186,9 +186,11 @@ def test_tokenise_cached_and_truncation_said_once_in_plain_words(toy_tok, capsys
 def test_bundled_sample_is_the_last_resort(tmp_path, monkeypatch):
     # A bare machine: no ../shared next to the checkout, no HTCLIB_DATA, no data/ folder.
     monkeypatch.delenv("HTCLIB_DATA", raising=False)
-    monkeypatch.setattr(data, "REPO_ROOT", tmp_path / "clone")
+    from htclib.data import dataset
+
+    monkeypatch.setattr(dataset, "REPO_ROOT", tmp_path / "clone")
     assert data.candidate_dirs("wos")[-1] == data.BUNDLED / "wos"
-    monkeypatch.setattr(data, "_WARNED_BUNDLED", set())
+    monkeypatch.setattr(dataset, "_WARNED_BUNDLED", set())
     with pytest.warns(UserWarning, match="using the sample bundled with htclib"):
         ds = data.load("wos")
     assert ds.source == str(data.BUNDLED / "wos")
@@ -234,6 +236,6 @@ def test_too_little_data_is_explained(tmp_path, n, msg):
 def test_describe_source_shows_no_absolute_path(monkeypatch, tmp_path):
     monkeypatch.delenv("HTCLIB_DATA", raising=False)
     assert data.describe_source(data.REPO_ROOT.parent / "shared/data/wos") == "../shared/data/wos"
-    assert data.describe_source(data.BUNDLED / "wos").startswith("htclib/resources")
+    assert data.describe_source(data.BUNDLED / "wos").startswith("htclib/data/resources")
     monkeypatch.setenv("HTCLIB_DATA", str(tmp_path))
     assert data.describe_source(tmp_path / "mine") == "$HTCLIB_DATA/mine"

@@ -1,4 +1,4 @@
-"""htclib.dropout: the cheap masks are dropout (rate, scaling, gradient), attention with them is
+"""htclib.method.dropout: the cheap masks are dropout (rate, scaling, gradient), attention with them is
 softmax attention with the drawn mask, and an encoder swapped to them is the same model."""
 
 import copy
@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from htclib import prefix as P
-from htclib.dropout import ATTENTION, FastDropout, attention, fast_dropout, use_fast_dropout
+from htclib.method import prefix as P
+from htclib.method.dropout import ATTENTION, FastDropout, attention, fast_dropout, use_fast_dropout
 from tests.conftest import tiny_bert
 
 
@@ -92,9 +92,9 @@ def test_encoder_with_fast_dropout_is_the_same_model():
 
 
 def test_htclib_models_draw_cheap_masks_and_peft_keeps_stock_ones():
-    from htclib.configs import ModelConfig
-    from htclib.hierarchy import Hierarchy
-    from htclib.models import build_model
+    from htclib.data.hierarchy import Hierarchy
+    from htclib.method.configs import ModelConfig
+    from htclib.method.models import build_model
 
     h = Hierarchy.from_paths([["a", "a1"], ["a", "a2"], ["b", "b1"]])
     for method in ("cls", "spp"):
@@ -158,12 +158,12 @@ def test_model_config_chooses_the_masks_and_keeps_the_records_keys():
     """``ModelConfig.dropout_masks`` reaches every dropout of CLS, SPP and local models; at its
     default a run keeps the key it had before the field existed, the other draw gets its own
     key and its own table label; a wrong name is refused before anything is built."""
-    from htclib.configs import ModelConfig
-    from htclib.experiment import RunConfig
-    from htclib.hierarchy import Hierarchy
-    from htclib.local import LocalSPP
-    from htclib.models import build_model
-    from htclib.results import recipe_label
+    from htclib.data.hierarchy import Hierarchy
+    from htclib.lab.results import recipe_label
+    from htclib.method.configs import ModelConfig
+    from htclib.method.local import LocalSPP
+    from htclib.method.models import build_model
+    from htclib.training.experiment import RunConfig
 
     h = Hierarchy.from_paths([["a", "a1"], ["a", "a2"], ["b", "b1"]])
     for masks in ("rand", "words"):

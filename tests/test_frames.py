@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from htclib.data import DataError
-from htclib.frames import from_frame, from_hf
+from htclib.data.frames import from_frame, from_hf
 
 
 def _df(n=40):

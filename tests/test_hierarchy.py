@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from htclib.hierarchy import Hierarchy, HierarchyError
+from htclib.data.hierarchy import Hierarchy, HierarchyError
 
 TWO = [("sci", "bio"), ("sci", "phys"), ("art", "music")]
 FIVE = [("a", "b", "c", "d", "e"), ("a", "b", "c", "d", "f"), ("a", "x", "y", "z", "w")]

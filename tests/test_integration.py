@@ -2,9 +2,9 @@
 
 import pytest
 
-from htclib.experiment import DataConfig, RunConfig, run
-from htclib.models import ModelConfig
-from htclib.train import TrainConfig
+from htclib.method.models import ModelConfig
+from htclib.training.experiment import DataConfig, RunConfig, run
+from htclib.training.train import TrainConfig
 
 pytestmark = pytest.mark.integration
 

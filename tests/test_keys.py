@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from htclib.configs import ContrastiveConfig, DataConfig, ModelConfig
-from htclib.experiment import RunConfig
-from htclib.keydefaults import KEY_DEFAULTS
-from htclib.prefix import PrefixConfig
-from htclib.train import TrainConfig
+from htclib.method.configs import ContrastiveConfig, DataConfig, ModelConfig
+from htclib.method.keydefaults import KEY_DEFAULTS
+from htclib.method.prefix import PrefixConfig
+from htclib.training.experiment import RunConfig
+from htclib.training.train import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ def test_every_config_field_has_a_frozen_default(section, cls):
         node = KEY_DEFAULTS[section]
         for part in path.split("."):
             assert part in node, (
-                f"{section}.{path} is not in htclib/keydefaults.py: add it with the value every "
+                f"{section}.{path} is not in htclib/method/keydefaults.py: add it with the value every "
                 "earlier run had (its default when it was introduced)"
             )
             node = node[part]

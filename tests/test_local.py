@@ -5,15 +5,16 @@ import numpy as np
 import pytest
 import torch
 
-from htclib import tokens
-from htclib.experiment import DataConfig, RunConfig
-from htclib.hierarchy import Hierarchy
-from htclib.local import LocalSPP, fit_local
-from htclib.metrics import decode_threshold, decode_topdown, score
-from htclib.models import ModelConfig
-from htclib.prefix import PrefixConfig, PrefixEncoder, encode, expand_prefix
-from htclib.train import TrainConfig
-from htclib.transfer import TransformedPrefix, TransformTransfer, copy_init
+from htclib.data import tokens
+from htclib.data.hierarchy import Hierarchy
+from htclib.method.local import LocalSPP
+from htclib.method.models import ModelConfig
+from htclib.method.prefix import PrefixConfig, PrefixEncoder, encode, expand_prefix
+from htclib.method.transfer import TransformedPrefix, TransformTransfer, copy_init
+from htclib.training.experiment import DataConfig, RunConfig
+from htclib.training.metrics import decode_threshold, decode_topdown, score
+from htclib.training.topdown import fit_local
+from htclib.training.train import TrainConfig
 from tests.conftest import tiny_bert
 
 H3 = Hierarchy.from_paths([("a", "b", "c"), ("a", "b", "d"), ("a", "e", "f"), ("g", "h", "i")])
@@ -131,7 +132,7 @@ def test_three_levels_end_to_end_and_top_level_shared(tmp_path, toy_tok, transfe
     )
     assert [lv["level"] for lv in info["levels"]] == [1, 2, 3]
     with torch.no_grad():
-        from htclib.train import predict_logits, sigmoid
+        from htclib.training.train import predict_logits, sigmoid
 
         probs = sigmoid(predict_logits(model, splits["test"], 0))
     pred, raw = decode_topdown(probs, H3), decode_threshold(probs)
@@ -174,7 +175,7 @@ def test_three_levels_end_to_end_and_top_level_shared(tmp_path, toy_tok, transfe
 
 def test_copy_variant_starts_lower_level_from_upper(tmp_path, toy_tok, monkeypatch):
     # Capture the lower prefix at the start of its training: its first P_up positions are the trained upper prefix.
-    import htclib.train as T
+    import htclib.training.topdown as T
 
     seen = []
     real_fit = T.fit
@@ -202,10 +203,10 @@ def test_copy_variant_starts_lower_level_from_upper(tmp_path, toy_tok, monkeypat
 def test_contrastive_option_pretrains_every_level_before_bce(tmp_path, toy_tok, monkeypatch):
     # CL -> BCE for local models: each level's prefix goes through SimCSE first, and the BCE
     # stage starts from exactly the pre-trained tensors.
-    import htclib.contrastive as C
-    import htclib.train as T
-    from htclib.experiment import ContrastiveConfig
-    from htclib.local import level_key
+    import htclib.training.pretrain as C
+    import htclib.training.topdown as T
+    from htclib.training.experiment import ContrastiveConfig
+    from htclib.training.topdown import level_key
 
     before_cl, after_cl, at_fit = [], [], []
     real_pre, real_fit = C.pretrain_prefix, T.fit
@@ -248,8 +249,8 @@ def test_a_level_in_training_elsewhere_is_waited_for_then_reused(tmp_path, monke
     import subprocess
     import sys
 
-    from htclib import local
     from htclib.io import CLAIM
+    from htclib.training import topdown as local
 
     lf = tmp_path / "level"
     lf.mkdir()
@@ -279,8 +280,8 @@ def test_a_level_in_training_elsewhere_is_waited_for_then_reused(tmp_path, monke
 def test_level_counts_add_up_to_the_whole_models_headline():
     """Each level's headline counts give its micro-F1, and summed over levels the whole
     model's headline micro-F1 (what time to accuracy of a local model is computed from)."""
-    from htclib.local import level_scorer
-    from htclib.metrics import headline
+    from htclib.training.metrics import headline
+    from htclib.training.topdown import level_scorer
 
     rng = np.random.default_rng(0)
     h = Hierarchy.from_paths([["a", "a1"], ["a", "a2"], ["b", "b1"], ["b", "b2"], ["c", "c1"]])

@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from htclib import method_stats as M
-from htclib import stats
-from htclib.claims import Claim, Row, claims_table
-from htclib.records import save_predictions
+from htclib.lab import method_stats as M
+from htclib.lab import stats
+from htclib.lab.claims import Claim, Row, claims_table
+from htclib.training.records import save_predictions
 
 
 def _gold(n=2000, labels=8, seed=0):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from htclib import metrics as M
-from htclib.hierarchy import Hierarchy
+from htclib.data.hierarchy import Hierarchy
+from htclib.training import metrics as M
 
 H = Hierarchy.from_paths([("a", "x"), ("a", "y"), ("b", "z")])  # ids: a b | a>x a>y b>z
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from htclib import run
+from htclib.lab import run
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.integration]
 
@@ -46,7 +46,7 @@ def test_smoke_profile_writes_every_figure_and_table(tmp_path):
     assert len(csv) >= 12  # header + 11 runs
     import json
 
-    from htclib.workbook import stderr_cells
+    from htclib.lab.workbook import stderr_cells
 
     for nb in ("01", "02", "03", "04", "05", "06"):
         (executed,) = (tmp_path / "runs" / "smoke").glob(f"{nb}_*.ipynb")
@@ -70,7 +70,7 @@ def test_unwritable_output_reported(tmp_path, capsys):
 
 
 def test_profile_subsets_and_plans():
-    from htclib import profiles
+    from htclib.lab import profiles
 
     assert profiles.data_config("cpu", "dbpedia").n_train == 1000
     assert profiles.data_config("cpu", "wos").n_train is None

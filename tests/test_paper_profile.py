@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from htclib import profiles, wos
+from htclib.data import wos
+from htclib.lab import profiles
 from tests.conftest import tiny_workspace
 
 pytestmark = pytest.mark.integration
@@ -53,8 +54,8 @@ def _beauty_meta(path, n=120):
 # one epoch of a tiny random BERT at the paper's CL lr collapses, as the warning says: expected
 @pytest.mark.filterwarnings("ignore:contrastive pre-training. the loss sat:UserWarning")
 def test_paper_profile_end_to_end_through_the_grid(tmp_path, monkeypatch):
-    from htclib import grid
-    from htclib.amazon import build_amazon_beauty
+    from htclib.data.amazon import build_amazon_beauty
+    from htclib.lab import grid
 
     (tmp_path / "ws").mkdir()
     work = tiny_workspace(tmp_path / "ws")
@@ -79,7 +80,7 @@ def test_paper_profile_end_to_end_through_the_grid(tmp_path, monkeypatch):
     assert (
         grid.main(["--profile", "paper-tiny", "--out", str(out), "--download", "--no-report"]) == 0
     )
-    from htclib.report import write_tables
+    from htclib.lab.report import write_tables
 
     md = write_tables(out / "results" / "paper-tiny", "paper-tiny")["md"].read_text()
     assert "## wos" in md and "## amazon-beauty" in md

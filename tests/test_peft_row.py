@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from htclib import cli
-from htclib import prefix as P
-from htclib.models import GlobalSPP, ModelConfig, build_model
-from htclib.prefix import PrefixConfig
+from htclib.method import prefix as P
+from htclib.method.models import GlobalSPP, ModelConfig, build_model
+from htclib.method.prefix import PrefixConfig
+from htclib.serve import cli
 from tests.conftest import tiny_bert, tiny_workspace
 from tests.test_prefix import H2
 

@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 
 from matplotlib.colors import to_hex  # noqa: E402
 
-from htclib import plots  # noqa: E402
+from htclib.lab import plots  # noqa: E402
 
 
 def _diag(losses):

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from htclib import prefix as P
-from htclib.hierarchy import Hierarchy
-from htclib.models import GlobalSPP, ModelConfig
+from htclib.data.hierarchy import Hierarchy
+from htclib.method import prefix as P
+from htclib.method.models import GlobalSPP, ModelConfig
 from tests.conftest import tiny_bert
 
 H2 = Hierarchy.from_paths([("a", "x"), ("a", "y"), ("b", "z")])
@@ -211,11 +211,11 @@ def test_token_key_values_are_the_encoders_own_and_cycle(bert):
 def test_token_init_run_starts_from_the_label_names(tmp_path, monkeypatch):
     """A run with ``init="tokens"`` starts its prefix from the encoder's key/values of the
     label names (captured at the first training step) and trains to a record."""
-    from htclib import experiment
-    from htclib import train as T
-    from htclib.configs import DataConfig
-    from htclib.experiment import RunConfig
-    from htclib.train import TrainConfig
+    from htclib.method.configs import DataConfig
+    from htclib.training import experiment
+    from htclib.training import train as T
+    from htclib.training.experiment import RunConfig
+    from htclib.training.train import TrainConfig
     from tests.conftest import tiny_workspace
 
     work = tiny_workspace(tmp_path)

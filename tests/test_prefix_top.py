@@ -4,10 +4,10 @@ text from a cache, the top ones with the prefix."""
 import pytest
 import torch
 
-from htclib import prefix as P
-from htclib.configs import ModelConfig
-from htclib.hierarchy import Hierarchy
-from htclib.models import GlobalSPP
+from htclib.data.hierarchy import Hierarchy
+from htclib.method import prefix as P
+from htclib.method.configs import ModelConfig
+from htclib.method.models import GlobalSPP
 from tests.conftest import tiny_bert
 
 H2 = Hierarchy.from_paths([("a", "x"), ("a", "y"), ("b", "z")])
@@ -120,7 +120,7 @@ def test_bad_top_layers_are_named():
 
 
 def test_a_default_config_keeps_its_key():
-    from htclib.experiment import RunConfig
+    from htclib.training.experiment import RunConfig
 
     base = RunConfig()
     top = RunConfig(model=ModelConfig(prefix=P.PrefixConfig(top_layers=4)))

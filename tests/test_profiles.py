@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from htclib import profiles as P
+from htclib.lab import profiles as P
 
 
 def test_cl_twins_share_keys_with_the_bce_only_runs():
@@ -84,7 +84,7 @@ def test_training_size_curve_runs_get_the_whole_splits_steps_per_epoch():
 def test_keys_ignore_fields_at_their_default():
     from dataclasses import asdict
 
-    from htclib.configs import prune_defaults, stable_key
+    from htclib.method.configs import prune_defaults, stable_key
 
     cfg = P.plan("cpu", "03", "wos")[0]
     d = cfg.to_dict()
@@ -110,11 +110,13 @@ def test_unknown_profile_is_named():
 
 @contextlib.contextmanager
 def _live_grid_worker():
-    """The pid of a live process whose command line names htclib.grid (what a claim respects)."""
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "htclib.grid"])
+    """The pid of a live process whose command line names htclib.lab.grid (what a claim respects)."""
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)", "htclib.lab.grid"]
+    )
     try:
         for _ in range(100):  # until the child has exec'd (before, /proc shows our cmdline)
-            if b"htclib.grid" in Path(f"/proc/{other.pid}/cmdline").read_bytes():
+            if b"htclib.lab.grid" in Path(f"/proc/{other.pid}/cmdline").read_bytes():
                 break
             time.sleep(0.05)
         yield other.pid
@@ -134,7 +136,7 @@ def test_grid_workers_never_share_a_run(tmp_path):
     assert claim(run) and claim(run)  # ours, re-entrant
     release(run)
     assert not (run / CLAIM).exists()
-    with _live_grid_worker() as pid:  # a live process whose command line names htclib.grid
+    with _live_grid_worker() as pid:  # a live process whose command line names htclib.lab.grid
         (run / CLAIM).write_text(str(pid))
         assert not claim(run)
     assert claim(run)  # its worker died: taken over
@@ -146,7 +148,7 @@ def test_a_busy_shared_level_raises_instead_of_waiting_when_asked(tmp_path):
     share: with ``wait=False`` the busy level raises LevelBusy (the grid queues the run for
     later); a finished level is reused and a free one is claimed either way."""
     from htclib.io import CLAIM, release
-    from htclib.local import LevelBusy, _hold_level
+    from htclib.training.topdown import LevelBusy, _hold_level
 
     level = tmp_path / "levels" / "top"
     assert _hold_level(level, False, "L1", wait=False)  # free: ours to train
@@ -162,12 +164,12 @@ def test_a_busy_shared_level_raises_instead_of_waiting_when_asked(tmp_path):
 def test_records_only_reads_finished_runs_and_names_the_missing(tmp_path, capsys):
     """``run_many(train=False)``: a fresh clone of a long profile draws from the records it
     has, trains nothing, and says which runs have no record yet."""
-    from htclib import experiment
-    from htclib.baselines import run_baseline
-    from htclib.configs import DataConfig, ModelConfig
-    from htclib.experiment import RunConfig
-    from htclib.prefix import PrefixConfig
-    from htclib.train import TrainConfig
+    from htclib.method.configs import DataConfig, ModelConfig
+    from htclib.method.prefix import PrefixConfig
+    from htclib.training import experiment
+    from htclib.training.baselines import run_baseline
+    from htclib.training.experiment import RunConfig
+    from htclib.training.train import TrainConfig
     from tests.conftest import tiny_workspace
 
     work = tiny_workspace(tmp_path)
@@ -209,7 +211,7 @@ def test_turning_the_encoders_dropout_on_renames_prefix_runs_only():
 
 
 def test_grid_match_trains_a_rows_seeds_only(capsys):
-    from htclib.grid import main
+    from htclib.lab.grid import main
 
     assert main(["--profile", "cpu", "--dataset", "wos", "--match", "spp-P10/", "--dry-run"]) == 0
     runs = [ln.split()[0] for ln in capsys.readouterr().out.splitlines() if ln.startswith("wos/")]
@@ -220,9 +222,9 @@ def test_grid_match_trains_a_rows_seeds_only(capsys):
 
 def test_grid_trains_other_runs_while_a_shared_level_is_busy(tmp_path, monkeypatch, capsys):
     """The grid queues a run whose shared level is busy behind the rest and then waits for it."""
-    from htclib import experiment
-    from htclib import grid as G
-    from htclib.local import LevelBusy
+    from htclib.lab import grid as G
+    from htclib.training import experiment
+    from htclib.training.topdown import LevelBusy
 
     class Cfg:
         def __init__(self, name):

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from htclib.configs import DataConfig
-from htclib.experiment import RunConfig, run
-from htclib.models import ModelConfig
-from htclib.prefix import PrefixConfig
-from htclib.train import TrainConfig
+from htclib.method.configs import DataConfig
+from htclib.method.models import ModelConfig
+from htclib.method.prefix import PrefixConfig
+from htclib.training.experiment import RunConfig, run
+from htclib.training.train import TrainConfig
 from tests.conftest import tiny_workspace
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ def _config(work, seed):
 
 def test_a_killed_worker_s_run_completes_elsewhere_with_the_same_numbers(tmp_path):
     pytest.importorskip("ray")
-    from htclib.ray_engine import run_on_ray
+    from htclib.lab.ray_engine import run_on_ray
 
     work = tiny_workspace(tmp_path)
     cfgs = [_config(work, 3), _config(work, 4)]

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from htclib.experiment import RunConfig
-from htclib.hierarchy import Hierarchy
-from htclib.local import LocalSPP
-from htclib.models import GlobalSPP, ModelConfig
-from htclib.prefix import PrefixConfig, encode, expand_prefix
-from htclib.recipes import RECIPES, apply_recipe
+from htclib.data.hierarchy import Hierarchy
+from htclib.method.local import LocalSPP
+from htclib.method.models import GlobalSPP, ModelConfig
+from htclib.method.prefix import PrefixConfig, encode, expand_prefix
+from htclib.method.recipes import RECIPES, apply_recipe
+from htclib.training.experiment import RunConfig
 from tests.conftest import tiny_bert
 
 H = Hierarchy.from_paths([("a", "b"), ("a", "c"), ("d", "e")])
@@ -78,7 +78,7 @@ def test_local_with_shifted_positions_equals_per_level_runs(batch):
 
 
 def test_ptv2_cls_is_ptv2_on_the_cls_state():
-    from htclib.recipes import recipe_for
+    from htclib.method.recipes import recipe_for
 
     assert RECIPES["ptv2-cls"] == {**RECIPES["ptv2"], "model.pooling": "cls"}
     assert recipe_for("ptv2", "minilm") == "ptv2-cls"
@@ -87,7 +87,7 @@ def test_ptv2_cls_is_ptv2_on_the_cls_state():
 
 
 def test_pooler_check_tells_an_initialised_pooler_from_a_trained_one():
-    from htclib.encoders import pooler_check
+    from htclib.method.encoders import pooler_check
 
     enc = tiny_bert(pooler=True)
     assert pooler_check(enc)["trained"] is False  # as BERT initialises it
@@ -101,7 +101,7 @@ def test_pooler_check_tells_an_initialised_pooler_from_a_trained_one():
 
 
 def test_classifying_on_an_untrained_pooler_warns():
-    from htclib.models import build_model
+    from htclib.method.models import build_model
 
     cfg = apply_recipe(RunConfig(model=ModelConfig(prefix=PrefixConfig(length=3))), "ptv2").model
     with pytest.warns(UserWarning, match="pooler was never trained"):
@@ -110,8 +110,8 @@ def test_classifying_on_an_untrained_pooler_warns():
 
 @pytest.mark.integration
 def test_minilm_pooler_is_untrained_as_the_recipes_assume():
-    from htclib.encoders import load_encoder, pooler_check
-    from htclib.recipes import UNTRAINED_POOLER
+    from htclib.method.encoders import load_encoder, pooler_check
+    from htclib.method.recipes import UNTRAINED_POOLER
 
     c = pooler_check(load_encoder("minilm")[1])
     assert c["trained"] is False and c["bias_abs_max"] == 0.0

@@ -95,7 +95,7 @@ def test_same_config_same_metrics_twice(tmp_path):
 
 
 def test_unknown_profile_and_dataset_in_notebook_parameters(tmp_path, capsys):
-    from htclib import profiles, run
+    from htclib.lab import profiles, run
 
     with pytest.raises(ValueError, match="unknown profile 'nope'"):
         profiles.plan("nope", "02", "wos")
@@ -119,7 +119,7 @@ def test_unknown_profile_and_dataset_in_notebook_parameters(tmp_path, capsys):
 
 
 def test_checkpoint_of_another_model_is_refused_by_name(tmp_path):
-    from htclib.train import CheckpointError
+    from htclib.training.checkpoint import CheckpointError
 
     train_once(ToyTokenizer(), epochs=1, out_dir=tmp_path)  # a prefix model's checkpoint
     with pytest.raises(CheckpointError, match="do not match this model's trainable parameters"):
@@ -130,7 +130,7 @@ def test_checkpoint_that_would_run_code_is_refused(tmp_path):
     import pickle
 
     from htclib.io import write_manifest
-    from htclib.train import CheckpointError
+    from htclib.training.checkpoint import CheckpointError
 
     train_once(ToyTokenizer(), epochs=1, out_dir=tmp_path)
     ck = tmp_path / "checkpoint"

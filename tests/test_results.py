@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from htclib.analysis import best_per_method
-from htclib.results import method_label, summary_table, to_frame
+from htclib.lab.analysis import best_per_method
+from htclib.lab.results import method_label, summary_table, to_frame
 
 
 def _rec(method, micro, seed=0, prefix="10", contrastive="", variant="", dataset="wos", dev=None):
@@ -82,8 +82,8 @@ def test_best_per_method_keeps_cl_apart():
 def test_seconds_left_estimate_uses_the_rows_seeds_then_the_method():
     from types import SimpleNamespace
 
-    from htclib.report import _estimate_left
-    from htclib.results import row_and_seed
+    from htclib.lab.report import _estimate_left
+    from htclib.lab.results import row_and_seed
 
     def todo(name, method):
         return SimpleNamespace(name=name, model=SimpleNamespace(method=method))

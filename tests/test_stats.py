@@ -6,9 +6,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from htclib import metrics, stats
-from htclib.claims import NUMERIC_COLUMNS, Claim, Row, claims_table
-from htclib.records import load_predictions, save_predictions
+from htclib.lab import stats
+from htclib.lab.claims import NUMERIC_COLUMNS, Claim, Row, claims_table
+from htclib.training import metrics
+from htclib.training.records import load_predictions, save_predictions
 
 
 def _data(n=200, labels=6, seed=0):
@@ -196,7 +197,7 @@ def test_claims_table_from_records(tmp_path):
 def test_fdr_counts_every_tested_row_and_can_undo_a_per_row_verdict():
     import pandas as pd
 
-    from htclib.claims import CLAIM_COLUMNS, NUMERIC_COLUMNS, with_fdr
+    from htclib.lab.claims import CLAIM_COLUMNS, NUMERIC_COLUMNS, with_fdr
 
     # four tested rows, one per-row "holds" at p 0.04 among nulls, and a row with no run
     rows = [
@@ -212,7 +213,7 @@ def test_fdr_counts_every_tested_row_and_can_undo_a_per_row_verdict():
 
 
 def test_results_md_holds_claims_with_and_without_both_sides(tmp_path):
-    from htclib.report import write_tables
+    from htclib.lab.report import write_tables
 
     gold, good, bad = _data(n=40)
     for s in range(2):  # a method-level test needs two training runs a side
@@ -229,7 +230,7 @@ def test_results_md_holds_claims_with_and_without_both_sides(tmp_path):
 def test_report_cli_regenerates_tables_and_names_a_missing_folder(tmp_path, capsys):
     """``python -m htclib.report`` is what a finished grid calls in a fresh interpreter (so its
     tables come from the code on disk, not from what the grid imported hours before)."""
-    from htclib.report import main
+    from htclib.lab.report import main
 
     gold, good, bad = _data(n=40)
     _record(tmp_path, "spp", "10", 0, gold, good, "spp0")
@@ -243,7 +244,7 @@ def test_report_cli_regenerates_tables_and_names_a_missing_folder(tmp_path, caps
 def test_token_initialised_prefix_is_its_own_row():
     """A run whose prefix started from tokens is neither pooled with the plain SPP row in a
     claim nor in the summary table."""
-    from htclib.results import to_frame
+    from htclib.lab.results import to_frame
 
     def rec(init):
         prefix = {"length": 30} if init == "random" else {"length": 30, "init": init}
@@ -268,7 +269,7 @@ def test_f1_vs_prefix_length_plots_the_sweep_rows_only():
     started from label names, a training subset and a CL -> BCE row at the same P stay out."""
     import pandas as pd
 
-    from htclib import plots
+    from htclib.lab import plots
 
     base = {"dataset": "wos", "method": "spp", "contrastive": "", "train_subset": None}
     rows = [
@@ -294,7 +295,7 @@ def test_local_variants_one_row_per_dataset_every_seed_a_dot():
     bar, on an axis fitted to the runs (no bar from 0 hiding a 1-point difference)."""
     import pandas as pd
 
-    from htclib import plots
+    from htclib.lab import plots
 
     base = {"method": "local", "recipe": "htclib", "contrastive": "", "train_subset": None}
     rows = [
@@ -319,7 +320,7 @@ def test_runs_with_the_frozen_encoder_in_eval_mode_are_their_own_row():
     """Records of htclib's recipe from before the encoder's dropout was turned on (2026-11-30)
     are ``htclib-nodrop``: never pooled with the current recipe's rows, matched by their own
     claim row; CLS-tuning ignores the switch."""
-    from htclib.results import recipe_label, to_frame
+    from htclib.lab.results import recipe_label, to_frame
 
     def rec(method, dropout):
         t = {"headline/micro_f1": 0.5, "headline/macro_f1": 0.2}
@@ -341,8 +342,8 @@ def test_claims_csv_and_forest_plot(tmp_path):
     matplotlib.use("Agg")
     import pandas as pd
 
-    from htclib import plots
-    from htclib.report import write_tables
+    from htclib.lab import plots
+    from htclib.lab.report import write_tables
 
     gold, good, bad = _data()
     for s in range(2):
@@ -424,7 +425,7 @@ def test_training_curves_facet_data_sets_share_a_colour_per_model_and_split_leve
     matplotlib.use("Agg")
     from matplotlib.colors import to_hex
 
-    from htclib import plots
+    from htclib.lab import plots
 
     def hist(n, level=None):
         return [{"epoch": e, "train_loss": 1 / e, "dev_headline": e / 10,
@@ -469,7 +470,7 @@ def test_training_curves_facet_data_sets_share_a_colour_per_model_and_split_leve
 def test_cpu_claims_cover_the_papers_local_ordering_end_to_end():
     """copy > transform > non is asked link by link and end to end (copy > non), with the
     variants' own rows on each side."""
-    from htclib.claims import claims_for
+    from htclib.lab.claims import claims_for
 
     local = {c.text: (c.a.variant, c.b.variant) for c in claims_for("cpu") if c.a.method == "local"}
     assert local["local copy > transform (10/20)"] == ("copy", "transform")
@@ -478,7 +479,7 @@ def test_cpu_claims_cover_the_papers_local_ordering_end_to_end():
 
 
 def test_verdicts_markdown_shows_a_topics_rows_adjusted_over_the_whole_table(tmp_path):
-    from htclib.claims import claims_for, claims_table, verdicts_markdown
+    from htclib.lab.claims import claims_for, claims_table, verdicts_markdown
 
     gold, good, bad = _data()
     for s in range(2):
@@ -518,8 +519,8 @@ def test_main_tables_hold_the_grids_every_seed_rows_only():
     # earlier recipes and the grid's one-seed ablation (tokinit) go to "Other records"
     import pandas as pd
 
-    from htclib.profiles import grid_plan
-    from htclib.report import _split_by_plan
+    from htclib.lab.profiles import grid_plan
+    from htclib.lab.report import _split_by_plan
 
     plan = grid_plan("cpu")[1]
     spp = next(c for c in plan if c.name == "wos/spp-P30/s0")

@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 import torch
 
-from htclib import tokens
-from htclib.experiment import dev_scorer
-from htclib.hierarchy import Hierarchy
-from htclib.models import CLSTuning, GlobalSPP, ModelConfig
-from htclib.prefix import PrefixConfig
-from htclib.train import TrainConfig, fit, make_batches
+from htclib.data import tokens
+from htclib.data.hierarchy import Hierarchy
+from htclib.method.models import CLSTuning, GlobalSPP, ModelConfig
+from htclib.method.prefix import PrefixConfig
+from htclib.training.experiment import dev_scorer
+from htclib.training.train import TrainConfig, fit, make_batches
 from tests.conftest import tiny_bert, toy_texts
 
 
@@ -100,7 +100,7 @@ def test_same_seed_same_metrics(toy_tok):
 def test_epoch_repeats_pass_over_the_split_that_many_times(toy_tok):
     """A training-size curve run on a fraction f of the texts repeats it 1/f times an epoch:
     as many steps as the whole split, every text `repeats` times."""
-    from htclib import train as T
+    from htclib.training import train as T
 
     seen = []
     real = T.collate
@@ -201,8 +201,8 @@ def test_data_parallel_matches_one_process(tmp_path):
 
 
 def test_head_probe_fits_the_models_start_and_reads_states_in_dataset_order(toy_tok):
-    from htclib.heads import ClassifierHead
-    from htclib.train import head_states, predict_logits
+    from htclib.method.heads import ClassifierHead
+    from htclib.training.train import head_states, predict_logits
 
     h, tr, ytr, dv, ydv = toy_problem(toy_tok)
     cfg = ModelConfig(method="spp", prefix=PrefixConfig(length=4), encoder_dropout=False)
@@ -249,10 +249,10 @@ def test_a_probed_run_starts_from_the_fitted_head_and_records_its_seconds(tmp_pa
     """``head_probe``: the head that training starts from is the probe's fit to the model's
     start, not the prior-only head, and the record keeps the probe's seconds (time to accuracy
     counts them)."""
-    from htclib import experiment
-    from htclib import train as T
-    from htclib.configs import DataConfig
-    from htclib.experiment import RunConfig
+    from htclib.method.configs import DataConfig
+    from htclib.training import experiment
+    from htclib.training import train as T
+    from htclib.training.experiment import RunConfig
     from tests.conftest import tiny_workspace
 
     work = tiny_workspace(tmp_path)

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from htclib.io import atomic_write_json
-from htclib.widgets import PrefixLengthExplorer
+from htclib.lab.widgets import PrefixLengthExplorer
 
 
 def _record(folder, dataset, length, mi):
@@ -125,7 +125,7 @@ def test_predict_box_without_run_or_text(tmp_path):
 
 
 def test_a_prediction_below_the_threshold_is_shown_as_candidates():
-    from htclib.widgets import prediction_html
+    from htclib.lab.widgets import prediction_html
 
     low = {"paths": [["Medical", "Osteoporosis"]], "probabilities": [[0.29, 0.06]]}
     html = prediction_html(low, 0)

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from htclib import workbook
-from htclib.profiles import NOTEBOOKS
+from htclib.lab import workbook
+from htclib.lab.profiles import NOTEBOOKS
 
 REPO = workbook.REPO
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
-from htclib import data, wos
-from htclib.data import DataError
-from htclib.metrics import decode_best_path
+from htclib import data
+from htclib.data import DataError, wos
+from htclib.training.metrics import decode_best_path
 
 HEADER = "\t".join(wos.WOS_COLUMNS)
 
