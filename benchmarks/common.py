@@ -22,7 +22,7 @@ def machine() -> dict:
     native bf16 in others: numbers from the two compare only within themselves."""
     import transformers
 
-    from htclib.training.train import native_bf16
+    from htclib.training.precision import native_bf16
 
     return {
         "cpu": cpuinfo("model name") or "unknown",

@@ -82,7 +82,7 @@ def bf16(quick: bool) -> dict:
     """2. bf16 autocast vs fp32 for SPP training and inference, and the F1 difference. On a CPU
     without native bf16 (emulated: many times slower) one step of each is timed and the rest
     is skipped, said in the output."""
-    from htclib.training.train import native_bf16
+    from htclib.training.precision import native_bf16
 
     enc = encoder("minilm")
     ids, mask = batch(16, 128)

@@ -306,3 +306,23 @@ def test_hgclr_selection_waits_for_either_score_and_keeps_the_best_macro(toy_tok
     assert (hg.best_epoch, len(hg.history), hg.best_score) == (5, 7, 0.35)
     with pytest.raises(ValueError, match="selection must be one of"):
         TrainConfig(selection="best-of-both")
+
+
+def test_packed_rows_collate_as_the_row_lists_do():
+    from htclib.training.train import PackedRows, collate
+
+    rng = np.random.default_rng(0)
+    rows = [rng.integers(5, 900, size=int(n)).tolist() for n in rng.integers(1, 40, size=300)]
+    packed = PackedRows(rows)
+    assert len(packed) == 300 and packed[7] == rows[7] and packed[:20][3] == rows[3]
+    for trial in range(100):
+        idx = rng.choice(300, int(rng.integers(1, 50)), replace=False)
+        pad_to = 48 if trial % 4 == 0 else None
+        (a_ids, a_mask), (b_ids, b_mask) = (
+            collate(rows, idx, 3, pad_to),
+            collate(packed, idx, 3, pad_to),
+        )
+        assert b_ids.dtype == b_mask.dtype == torch.long
+        assert a_ids.equal(b_ids) and a_mask.equal(b_mask)
+    with pytest.raises(ValueError, match="does not fit pad_to=8"):
+        collate(packed, np.arange(300), 3, pad_to=8)

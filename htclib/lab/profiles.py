@@ -67,6 +67,9 @@ class Profile:
     # bf16 autocast only where it pays: on 2 CPU cores it speeds a 128-token training step
     # ~1.3x and inference ~2.8x (benchmarks/), but slows 32-token titles.
     bf16_datasets: list[str] = field(default_factory=list)
+    # TrainConfig.mixed_precision for every run (None: the bf16 switches above decide); the
+    # paper profile's "auto": bf16 where native, fp16 with a gradient scaler on other GPUs
+    mixed_precision: str | None = None
     # per-data-set override of cl_denominators (the cpu profile keeps both only where the
     # contrastive issue asks for the comparison)
     cl_denominators_for: dict[str, list[str]] = field(default_factory=dict)
@@ -202,6 +205,7 @@ PROFILES: dict[str, Profile] = {
         cl_denominators=["simcse"],
         cl_local_transfers=[],
         bf16=False,
+        mixed_precision="auto",
     ),
 }
 
@@ -238,6 +242,7 @@ def _base(p: Profile, dataset: str, seed: int) -> tuple[DataConfig, TrainConfig]
         max_length=p.max_len(dataset),
         seed=seed,
         bf16=p.uses_bf16(dataset),
+        mixed_precision=p.mixed_precision,
         selection=p.selection,
     )
     return data, train

@@ -73,6 +73,7 @@ KEY_DEFAULTS = {
         "max_epochs": 40,
         "max_length": 128,
         "max_steps": None,
+        "mixed_precision": None,
         "pad_to_max": False,
         "patience": 5,
         "schedule": "linear",

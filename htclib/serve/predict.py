@@ -39,7 +39,7 @@ class Predictor:
         self.device = pick_device(device)
         # bf16 where it pays: where the hardware does it natively (CUDA, AVX-512 BF16 / AMX
         # CPUs); emulated bf16 on an AVX2-only CPU is many times slower than fp32.
-        from ..training.train import native_bf16
+        from ..training.precision import native_bf16
 
         self.bf16 = native_bf16(self.device.type)
         self.model.to(self.device).eval()

@@ -228,17 +228,18 @@ def run(
         # the main one scores and writes the records, the others stop here.
         return {"name": cfg.name, "key": cfg.key(), "process": "not the main process"}
     from .artifacts import artifact_bytes, save_artifact
-    from .train import predict_logits, sigmoid
+    from .train import precision_of, predict_logits, sigmoid
 
+    precision = precision_of(cfg.train, next(model.parameters()).device.type)
     t_pred = time.perf_counter()
     dev_probs = sigmoid(
         predict_logits(
-            model, splits["dev"], tok.pad_token_id, cfg.train.eval_batch_size, bf16=cfg.train.bf16
+            model, splits["dev"], tok.pad_token_id, cfg.train.eval_batch_size, bf16=precision
         )
     )
     test_probs = sigmoid(
         predict_logits(
-            model, splits["test"], tok.pad_token_id, cfg.train.eval_batch_size, bf16=cfg.train.bf16
+            model, splits["test"], tok.pad_token_id, cfg.train.eval_batch_size, bf16=precision
         )
     )
     predict_seconds = time.perf_counter() - t_pred
@@ -284,7 +285,7 @@ def run(
         "wall_seconds": time.perf_counter() - t0,
         **fit_info,
         "config": cfg.to_dict(),
-        "provenance": {**prov, "finished_utc": utc_now()},
+        "provenance": {**prov, "precision": precision, "finished_utc": utc_now()},
     }
     atomic_write_json(done, result)
     return result

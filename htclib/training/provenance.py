@@ -102,7 +102,7 @@ def machine() -> dict:
     """CPU model, vector ISA, native bf16, cores, torch threads, GPU (None without one)."""
     import torch
 
-    from .train import native_bf16
+    from .precision import native_bf16
 
     return {
         "cpu": cpuinfo("model name") or platform.processor() or "unknown",

@@ -25,6 +25,7 @@ from torch import nn
 
 from ..io import atomic_write_json
 from .checkpoint import load_checkpoint, save_checkpoint, trainable_state
+from .precision import MODES, autocast_dtype, native_bf16, resolve, to_device
 from .selection import keep_best, new_state
 
 SELECTIONS = ("single", "hgclr")
@@ -47,6 +48,9 @@ class TrainConfig:
         patience counts epochs in which neither dev headline micro- nor macro-F1 improved on
         its own best, and the kept checkpoint is the best dev macro-F1's. Tables label its
         rows ``+hgclr``.
+    bf16, mixed_precision: the arithmetic (:mod:`htclib.training.precision`): ``"auto"`` is bf16
+        where native, fp16 with a gradient scaler on other CUDA GPUs, fp32 elsewhere; None
+        (default) keeps the older ``bf16`` switch.
     max_steps: stop after this many optimiser steps (tests, widgets); None = no limit.
     epoch_repeats: passes over the training split per epoch, drawn as one shuffle of the split
         repeated that many times (every text ``epoch_repeats`` times an epoch; the passes
@@ -69,6 +73,7 @@ class TrainConfig:
     clip_norm: float = 1.0
     grad_accum: int = 1
     bf16: bool = False
+    mixed_precision: str | None = None
     bucketing: bool = False
     pad_to_max: bool = False
     seed: int = 0
@@ -99,6 +104,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if self.selection not in SELECTIONS:
             raise ValueError(f"selection must be one of {SELECTIONS}, got {self.selection!r}")
+        if self.mixed_precision is not None and self.mixed_precision not in MODES:
+            raise ValueError(
+                f"mixed_precision must be one of {MODES} or None, got {self.mixed_precision!r}"
+            )
         if self.schedule not in ("linear", "constant"):
             raise ValueError(f"schedule must be 'linear' or 'constant', got {self.schedule!r}")
 
@@ -150,15 +159,58 @@ def shard_batches(batches: list[np.ndarray], rank: int, world: int) -> list[np.n
     return [np.array_split(b, world)[rank] for b in batches if len(b) >= world]
 
 
-def token_rows(ds) -> list[list[int]]:
-    """Token ids of a tokenised dataset as plain lists (read once, not per batch)."""
-    return [list(r) for r in ds["input_ids"]]
+class PackedRows:
+    """A split's token ids in one padded array (``int32``, ``(n, longest)``) and their lengths:
+    a batch is then one fancy index instead of a Python loop over rows (2.3 ms -> 0.05 ms for
+    48 x 256 tokens, ``benchmarks/results/gpu_path.md``: the loop was about a fifth of an H100
+    prefix step as estimated from its FLOPs).
+    Indexing a row gives its ids as a list, a slice gives a PackedRows."""
+
+    def __init__(self, rows):
+        rows = rows if isinstance(rows, list) else list(rows)  # a datasets Column reads once
+        self.lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        width = int(self.lengths.max()) if len(rows) else 0
+        self.ids = np.zeros((len(rows), width), dtype=np.int32)
+        for i, r in enumerate(rows):
+            self.ids[i, : len(r)] = r
+
+    @classmethod
+    def _of(cls, ids: np.ndarray, lengths: np.ndarray) -> PackedRows:
+        out = cls.__new__(cls)
+        out.ids, out.lengths = ids, lengths
+        return out
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return PackedRows._of(self.ids[i], self.lengths[i])
+        return self.ids[i, : self.lengths[i]].tolist()
+
+
+def token_rows(ds) -> PackedRows:
+    """Token ids of a tokenised dataset, packed (read once, not per batch)."""
+    return PackedRows(ds["input_ids"])
 
 
 def collate(
-    rows_all: list[list[int]], idx: np.ndarray, pad_id: int, pad_to: int | None = None
+    rows_all: PackedRows | list[list[int]], idx: np.ndarray, pad_id: int, pad_to: int | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Dynamic padding to the longest row of the batch (or to ``pad_to``)."""
+    """Dynamic padding to the longest row of the batch (or to ``pad_to``): ``(ids, mask)``,
+    both ``long``."""
+    if isinstance(rows_all, PackedRows):
+        idx = np.asarray(idx, dtype=np.int64)
+        lengths = rows_all.lengths[idx]
+        width = pad_to or int(lengths.max())
+        if int(lengths.max()) > width:
+            raise ValueError(f"a row of {int(lengths.max())} tokens does not fit pad_to={width}")
+        keep = min(width, rows_all.ids.shape[1])
+        mask = np.zeros((len(idx), width), dtype=np.int64)
+        mask[:, :keep] = np.arange(keep) < lengths[:, None]
+        ids = np.full((len(idx), width), pad_id, dtype=np.int64)
+        ids[:, :keep] = np.where(mask[:, :keep] == 1, rows_all.ids[idx, :keep], pad_id)
+        return torch.from_numpy(ids), torch.from_numpy(mask)
     rows = [rows_all[i] for i in idx]
     width = pad_to or max(len(r) for r in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
@@ -170,20 +222,13 @@ def collate(
 
 
 # ---- accelerate ------------------------------------------------------------------------------
-def native_bf16(device_type: str) -> bool:
-    """Whether bf16 runs natively here: CUDA, or a CPU with AVX-512 BF16 or AMX. Elsewhere
-    torch emulates it (measured 18x slower per training step on an AVX2-only CPU)."""
-    if device_type == "cuda":
-        return True
-    cpu = torch.cpu
-    return bool(
-        getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
-        or getattr(cpu, "_is_amx_tile_supported", lambda: False)()
-    )
+def precision_of(cfg: TrainConfig, device_type: str) -> str:
+    """The run's resolved arithmetic on ``device_type``: "no", "bf16" or "fp16"."""
+    return resolve(cfg.mixed_precision, cfg.bf16, device_type)
 
 
 def warn_slow_bf16(cfg: TrainConfig, device_type: str) -> None:
-    if cfg.bf16 and not native_bf16(device_type):
+    if precision_of(cfg, device_type) == "bf16" and not native_bf16(device_type):
         import warnings
 
         warnings.warn(
@@ -203,8 +248,9 @@ def make_accelerator(cfg: TrainConfig):
     if int(os.environ.get("WORLD_SIZE", "1")) == 1:
         AcceleratorState._reset_state(True)
     cpu = cfg.device == "cpu" or (cfg.device is None and not torch.cuda.is_available())
+    # fp16 gets accelerate's gradient scaler (acc.backward scales, the optimiser step unscales)
     return Accelerator(
-        mixed_precision="bf16" if cfg.bf16 else "no",
+        mixed_precision=precision_of(cfg, "cpu" if cpu else "cuda"),
         cpu=cpu,
         gradient_accumulation_steps=cfg.grad_accum,
     )
@@ -217,23 +263,26 @@ def predict_logits(
     pad_id: int,
     batch_size: int = 64,
     device=None,
-    bf16: bool = False,
+    bf16: bool | str = False,
     progress: bool = False,
 ) -> np.ndarray:
-    """Logits ``(n, n_out)`` for a tokenised dataset, rows in dataset order."""
+    """Logits ``(n, n_out)`` for a tokenised dataset, rows in dataset order. ``bf16``: True
+    (bf16 autocast) or a resolved mode ("no", "bf16", "fp16": :func:`precision_of`)."""
     from tqdm import tqdm  # text bars: no widget state to go stale in a saved notebook
 
     was = model.training
     model.eval()
     device = device or next(model.parameters()).device
+    dtype = autocast_dtype("bf16" if bf16 is True else (bf16 or "no"))
     lengths = np.asarray(ds["length"])
     rows = token_rows(ds)
     out = [None] * len(lengths)
     batches = make_batches(lengths, batch_size, seed=None)
     for idx in tqdm(batches, desc="predict", disable=not progress, leave=False):
         ids, mask = collate(rows, idx, pad_id)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = model(ids.to(device), mask.to(device)).float().cpu().numpy()
+        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            logits = model(to_device(ids, device), to_device(mask, device))
+        logits = logits.float().cpu().numpy()
         for row, i in enumerate(idx):
             out[i] = logits[row]
     model.train(was)
@@ -340,7 +389,9 @@ def fit(
         )
         train_seconds = time.perf_counter() - t0
         probs = sigmoid(
-            predict_logits(model, dev_ds, pad_id, cfg.eval_batch_size, acc.device, cfg.bf16)
+            predict_logits(
+                model, dev_ds, pad_id, cfg.eval_batch_size, acc.device, acc.mixed_precision
+            )
         )
         scores = dev_score(probs, y_dev)
         current = keep_best(
@@ -466,8 +517,8 @@ def _train_epoch(
         ids, mask = collate(data.rows, idx, pad_id, cfg.max_length if cfg.pad_to_max else None)
         target = data.y[torch.as_tensor(idx)]
         with acc.accumulate(model):
-            logits = model(ids.to(acc.device), mask.to(acc.device))
-            loss = loss_fn(logits.float(), target.to(acc.device))
+            logits = model(to_device(ids, acc.device), to_device(mask, acc.device))
+            loss = loss_fn(logits.float(), to_device(target, acc.device))
             acc.backward(loss)
             if acc.sync_gradients and cfg.clip_norm:
                 acc.clip_grad_norm_(trainable, cfg.clip_norm)
