@@ -3,7 +3,9 @@ and a synthetic meta_Beauty.json.gz, built and loaded by name, every row of the 
 trained by the grid (a tiny random BERT, one epoch) into the tables."""
 
 import gzip
-from dataclasses import replace
+import json
+import os
+import time
 
 import pytest
 
@@ -51,11 +53,40 @@ def _beauty_meta(path, n=120):
             f.write(repr(d) + "\n")
 
 
+@pytest.fixture
+def profiles_restored(monkeypatch):
+    # a profile file registers itself by name and in $HTCLIB_PROFILES: undo both afterwards
+    monkeypatch.setenv(profiles.PROFILES_ENV, "")
+    before = dict(profiles.PROFILES)
+    yield
+    profiles.PROFILES.clear()
+    profiles.PROFILES.update(before)
+
+
+def test_a_profile_file_names_its_errors(tmp_path, profiles_restored):
+    f = tmp_path / "mine.json"
+    f.write_text(json.dumps({"base": "paper", "name": "mine", "max_epochs": 2, "bogus": 1}))
+    with pytest.raises(ValueError, match=r"mine.json: \['bogus'\] are not Profile fields"):
+        profiles.get_profile(str(f))
+    f.write_text(json.dumps({"base": "nope", "name": "mine"}))
+    with pytest.raises(ValueError, match="mine.json: base 'nope' is not a profile"):
+        profiles.get_profile(str(f))
+    f.write_text(json.dumps({"base": "paper", "name": "mine", "max_epochs": 2}))
+    assert profiles.get_profile(str(f)).max_epochs == 2 and "mine" in profiles.PROFILES
+    assert str(f.resolve()) in os.environ[profiles.PROFILES_ENV]
+
+
 # one epoch of a tiny random BERT at the paper's CL lr collapses, as the warning says: expected
 @pytest.mark.filterwarnings("ignore:contrastive pre-training. the loss sat:UserWarning")
-def test_paper_profile_end_to_end_through_the_grid(tmp_path, monkeypatch):
+def test_paper_profile_end_to_end_through_ray_into_tables_and_notebooks(
+    tmp_path, monkeypatch, profiles_restored
+):
+    """Download (found here), every row of the tiny paper profile as Ray tasks on 2 local
+    workers, the tables written by the grid's report in a fresh interpreter, and notebooks 03
+    and 06 executed from the records: each of those processes knows the profile from its file."""
+    pytest.importorskip("ray")
     from htclib.data.amazon import build_amazon_beauty
-    from htclib.lab import grid
+    from htclib.lab import grid, run
 
     (tmp_path / "ws").mkdir()
     work = tiny_workspace(tmp_path / "ws")
@@ -67,24 +98,33 @@ def test_paper_profile_end_to_end_through_the_grid(tmp_path, monkeypatch):
     assert grid.fetch("wos") == "found" and grid.fetch("amazon-beauty") == "found"
     with pytest.raises(FileNotFoundError, match="cannot download"):
         grid.fetch("no-such-set")
-    tiny = replace(
-        profiles.get_profile("paper"), name="paper-tiny", encoder=str(work / "enc"),
-        max_length={"wos": 24, "amazon-beauty": 16}, max_epochs=1, patience=1, batch_size=16,
-        seeds=[0], global_lengths=[4], sweep_lengths=[2, 4], local_lengths={"wos": [[2, 4]]},
-        cl_epochs=1, cl_batch_size=16,
-    )  # fmt: skip
-    monkeypatch.setitem(profiles.PROFILES, "paper-tiny", tiny)
+    tiny = {
+        "base": "paper", "name": "paper-tiny", "encoder": str(work / "enc"),
+        "max_length": {"wos": 24, "amazon-beauty": 16}, "max_epochs": 1, "patience": 1,
+        "batch_size": 16, "seeds": [0], "global_lengths": [4], "sweep_lengths": [2, 4],
+        "local_lengths": {"wos": [[2, 4]]}, "cl_epochs": 1, "cl_batch_size": 16,
+    }  # fmt: skip
+    prof = tmp_path / "paper-tiny.json"
+    prof.write_text(json.dumps(tiny))
     out = tmp_path / "out"
-    # the tables in this process: the grid's own report runs in a fresh interpreter, which
-    # does not know a profile registered by a test
-    assert (
-        grid.main(["--profile", "paper-tiny", "--out", str(out), "--download", "--no-report"]) == 0
-    )
-    from htclib.lab.report import write_tables
-
-    md = write_tables(out / "results" / "paper-tiny", "paper-tiny")["md"].read_text()
+    t0 = time.perf_counter()
+    argv = ["--profile", str(prof), "--out", str(out), "--download", "--engine", "ray"]
+    assert grid.main(argv) == 0
+    t_grid = time.perf_counter() - t0
+    results = out / "results" / "paper-tiny"
+    _, cfgs = profiles.grid_plan("paper-tiny")
+    assert len(cfgs) >= 10
+    assert all((results / "runs" / c.key() / "result.json").exists() for c in cfgs)
+    md = (results / "results.md").read_text()  # written by the grid's report subprocess
     assert "## wos" in md and "## amazon-beauty" in md
     for row in ("| cls |", "| spp |", "| local |", "| spp+cl |"):
         assert row in md, row
     assert "+hgclr" in md  # every row says which checkpoint rule it used
     assert "SPP >= CLS-tuning" in md and "CL -> BCE beats BCE" in md
+    t1 = time.perf_counter()
+    argv = ["--profile", str(prof), "--records-only", "--only", "03", "--only", "06"]
+    assert run.main([*argv, "--out", str(out)]) == 0
+    figures = sorted(p.name for p in (out / "figures" / "paper-tiny").glob("*.png"))
+    assert "03_f1_vs_prefix_length.png" in figures and "06_claims.png" in figures, figures
+    print(f"ray grid: {len(cfgs)} runs in {t_grid:.0f} s; notebooks 03 and 06: "
+          f"{time.perf_counter() - t1:.0f} s")  # fmt: skip

@@ -16,13 +16,18 @@ import time
 from pathlib import Path
 
 from ..io import claim, release
-from .profiles import PROFILES, get_profile
+from .profiles import PROFILES, get_profile, profile_arg
 from .profiles import grid_plan as grid
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m htclib.grid", description=__doc__.splitlines()[0])
-    ap.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
+    ap.add_argument(
+        "--profile",
+        default="cpu",
+        type=profile_arg,
+        help="a profile: " + ", ".join(sorted(PROFILES)) + ", or a profile file (.json)",
+    )
     ap.add_argument("--dataset", action="append", help="data set(s) (default: the profile's)")
     ap.add_argument("--only", action="append", help="notebook number(s) whose runs to train")
     ap.add_argument(

@@ -10,13 +10,20 @@
 - ``paper``: full data, bert-base-uncased, the paper's settings (batch 48, up to 40 epochs,
   patience 5, lr 1e-2 SPP / 2e-5 CLS): for a GPU.
 
+Your own profile: a JSON file ``{"base": "paper", "name": "mine", ...fields to change}`` passed
+as ``--profile mine.json`` to the grid, the notebook runner or the report. It is registered
+by name, and ``$HTCLIB_PROFILES`` (files joined by ``os.pathsep``) carries it to the processes
+those start (the report, notebook kernels, Ray workers), which then know ``mine`` too.
+
 :func:`plan` turns a profile into the :class:`~htclib.training.experiment.RunConfig` list of one
 notebook, so notebooks, the CLI and tests share the exact same configs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 
 from ..method.models import ModelConfig
 from ..method.prefix import PrefixConfig
@@ -220,9 +227,60 @@ NOTEBOOKS = [
 
 
 def get_profile(name: str) -> Profile:
+    if name not in PROFILES and name.endswith(".json"):
+        return register_profile_file(name)
     if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
+        raise ValueError(
+            f"unknown profile {name!r}; choose one of {sorted(PROFILES)} or a profile file (.json)"
+        )
     return PROFILES[name]
+
+
+PROFILES_ENV = "HTCLIB_PROFILES"
+
+
+def load_profile_file(path: str | os.PathLike) -> Profile:
+    """A :class:`Profile` from a JSON file: ``base`` (a known profile) and ``name`` required,
+    any other key a Profile field to change. Errors name the file and the key."""
+    import json
+
+    f = Path(path)
+    try:
+        obj = json.loads(f.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"{f}: not a readable profile file ({e})") from None
+    if not isinstance(obj, dict) or "base" not in obj or "name" not in obj:
+        raise ValueError(f'{f}: a profile file is an object with "base" and "name"')
+    base = obj.pop("base")
+    if base not in PROFILES:
+        raise ValueError(f"{f}: base {base!r} is not a profile; choose one of {sorted(PROFILES)}")
+    known = {x.name for x in fields(Profile)}
+    unknown = sorted(set(obj) - known)
+    if unknown:
+        raise ValueError(f"{f}: {unknown} are not Profile fields; known: {sorted(known)}")
+    return replace(PROFILES[base], **obj)
+
+
+def register_profile_file(path: str | os.PathLike) -> Profile:
+    """Load a profile file, register it by name here and in ``$HTCLIB_PROFILES`` (for the
+    processes this one starts)."""
+    p = load_profile_file(path)
+    PROFILES[p.name] = p
+    full = str(Path(path).resolve())
+    known = [x for x in os.environ.get(PROFILES_ENV, "").split(os.pathsep) if x]
+    if full not in known:
+        os.environ[PROFILES_ENV] = os.pathsep.join([*known, full])
+    return p
+
+
+def profile_arg(value: str) -> str:
+    """argparse ``type`` of ``--profile``: a known name, or a profile file (registered)."""
+    import argparse
+
+    try:
+        return get_profile(value).name
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def data_config(profile: str | Profile, dataset: str) -> DataConfig:
@@ -515,3 +573,9 @@ def grid_plan(
             seen.add(c.key())
             ordered.append(c)
     return baselines, ordered
+
+
+# profile files named by the process that started this one (a report, a kernel, a Ray worker)
+for _f in [x for x in os.environ.get(PROFILES_ENV, "").split(os.pathsep) if x]:
+    _p = load_profile_file(_f)
+    PROFILES[_p.name] = _p

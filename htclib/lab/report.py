@@ -215,8 +215,10 @@ def main(argv=None) -> int:
     """``python -m htclib.report --profile cpu``: regenerate a profile's tables from its records."""
     import argparse
 
+    from .profiles import profile_arg
+
     ap = argparse.ArgumentParser(prog="python -m htclib.report", description=main.__doc__)
-    ap.add_argument("--profile", default="cpu")
+    ap.add_argument("--profile", default="cpu", type=profile_arg, help="a name or a .json file")
     ap.add_argument("--results", help="the records' folder (default: results/<profile>)")
     args = ap.parse_args(argv)
     folder = Path(args.results or Path("results") / args.profile)

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from .profiles import NOTEBOOKS, PROFILES, get_profile
+from .profiles import NOTEBOOKS, PROFILES, get_profile, profile_arg
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"
@@ -21,7 +21,12 @@ NOTEBOOK_DIR = REPO / "notebooks"
 
 def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m htclib.run", description=__doc__.splitlines()[0])
-    ap.add_argument("--profile", default="smoke", choices=sorted(PROFILES))
+    ap.add_argument(
+        "--profile",
+        default="smoke",
+        type=profile_arg,
+        help="a profile: " + ", ".join(sorted(PROFILES)) + ", or a profile file (.json)",
+    )
     ap.add_argument(
         "--dataset", action="append", help="data set(s) to run (default: the profile's)"
     )
@@ -72,7 +77,7 @@ def main(argv=None) -> int:
     for nb in selected:
         t0 = time.perf_counter()
         print(
-            f"[htclib.lab.run] {nb} (profile {profile.name}, data {', '.join(datasets)})",
+            f"[htclib.run] {nb} (profile {profile.name}, data {', '.join(datasets)})",
             flush=True,
         )
         try:
@@ -95,20 +100,20 @@ def main(argv=None) -> int:
             )
         except pm.PapermillExecutionError as e:
             print(
-                f"[htclib.lab.run] {nb} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
+                f"[htclib.run] {nb} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
                 f"  executed copy with the traceback: {run_dir / (nb + '.ipynb')}",
                 file=sys.stderr,
             )
             return 1
         except Exception as e:  # a dead kernel, a missing kernelspec: not a cell error
-            print(f"[htclib.lab.run] {nb} could not run: {type(e).__name__}: {e}", file=sys.stderr)
+            print(f"[htclib.run] {nb} could not run: {type(e).__name__}: {e}", file=sys.stderr)
             return 1
         timings[nb] = time.perf_counter() - t0
-        print(f"[htclib.lab.run] {nb} done in {timings[nb]:.0f} s", flush=True)
+        print(f"[htclib.run] {nb} done in {timings[nb]:.0f} s", flush=True)
     tables = write_tables(results_dir, profile.name)
     total = time.perf_counter() - t_all
-    print(f"[htclib.lab.run] all done in {total:.0f} s; tables: {tables['md']}, {tables['csv']}")
-    print(f"[htclib.lab.run] figures: {out / 'figures' / profile.name}")
+    print(f"[htclib.run] all done in {total:.0f} s; tables: {tables['md']}, {tables['csv']}")
+    print(f"[htclib.run] figures: {out / 'figures' / profile.name}")
     return 0
 
 
