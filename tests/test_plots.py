@@ -18,7 +18,8 @@ def _diag(losses):
 
 
 def test_cl_loss_curves_colour_by_row_and_style_by_seed():
-    diag = {f"{row}/s{s}": _diag([3.0, 2.0, 1.0]) for row in ("wos/a", "wos/b") for s in (0, 1)}
+    rows = ("wos/spp-P30-cl-simcse", "wos/spp-P30-cl-simcse-lr0.01")
+    diag = {f"{row}/s{s}": _diag([3.0, 2.0, 1.0]) for row in rows for s in (0, 1)}
     fig = plots.contrastive_diagnostics(diag, "test")
     lines = fig.axes[0].get_lines()
     colour = [to_hex(line.get_color()) for line in lines]
@@ -27,4 +28,19 @@ def test_cl_loss_curves_colour_by_row_and_style_by_seed():
     assert colour[0] == colour[1] != colour[2] == colour[3]
     assert style[0] == style[2] != style[1] == style[3]
     labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
-    assert labels == ["wos/a", "wos/b", "s0", "s1"]
+    assert labels == [*rows, "s0", "s1"]
+
+
+def test_a_model_has_one_colour_in_every_figure_and_variants_differ():
+    from htclib.lab.colours import colour_of, family
+
+    # the same model as a run name, a run row, a claim side and a method
+    assert colour_of("wos/spp-P30/s0") == colour_of("spp-P30") == colour_of("spp 30")
+    assert colour_of("spp+cl 30 CL lr 0.001") == colour_of("amazon3/spp-P30-cl-simcse/s2")
+    assert colour_of("local copy 10/30") == colour_of("local-copy-10-30")
+    assert family("wos/local-copy-10-20-cl-simcse L2") == "local-copy"
+    models = ["cls", "spp-P5", "spp-P10", "spp-P20", "spp-P30", "spp-P40", "spp-P30-nodrop",
+              "spp-P30-ptv2", "spp-P30-cl-simcse", "spp-P30-cl-simcse-lr0.01", "peft-P30",
+              "local-copy-10-20", "local-transform-10-20", "local-non-10-20",
+              "local-copy-10-30", "linear-probe"]  # fmt: skip
+    assert len({colour_of(m) for m in models}) == len(models)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .colours import colour_of
 from .results import row_and_seed
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -59,7 +60,8 @@ def label_distribution(datasets: dict, profile: str) -> plt.Figure:
     return fig
 
 
-SEED_STYLES = ["-", "--", ":", "-."]
+SEED_STYLES = ["-", "--", ":", "-.", (0, (6, 1.5, 1, 1.5, 1, 1.5))]
+MODEL_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 
 def _curve_model(name: str) -> str:
@@ -95,20 +97,22 @@ def training_curves(records: list[dict], profile: str, metric: str = "dev_headli
                     seen.add((label, r.get("seed", 0)))
                     curves.append((label, r.get("seed", 0), g))
         per_ds[ds] = curves
-    # one colour per model in every panel of the figure
+    # one colour per model in every panel, and in every other figure (htclib.lab.colours)
     models = list(dict.fromkeys(c[0] for cs in per_ds.values() for c in cs))
-    palette = sns.color_palette("tab10" if len(models) <= 10 else "tab20", len(models))
-    colour = dict(zip(models, palette, strict=False))
+    colour = {m: colour_of(m) for m in models}
+    # shades of one family are close: a marker per model tells them apart within a panel
+    marker = {m: MODEL_MARKERS[i % len(MODEL_MARKERS)] for i, m in enumerate(models)}
     fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.6 * len(datasets)), squeeze=False)
     for (ax_loss, ax_dev), ds in zip(axes, datasets, strict=True):
         curves = per_ds[ds]
         models_here = list(dict.fromkeys(c[0] for c in curves))
         for model, seed, h in curves:
-            kw = {"color": colour[model], "ls": SEED_STYLES[seed % len(SEED_STYLES)]}
-            ax_loss.plot(h["epoch"], h["train_loss"], marker="o", ms=3, lw=1.2, **kw)
+            kw = {"color": colour[model], "ls": SEED_STYLES[seed % len(SEED_STYLES)],
+                  "marker": marker[model]}  # fmt: skip
+            ax_loss.plot(h["epoch"], h["train_loss"], ms=3, lw=1.2, **kw)
             col = metric if metric in h else "dev_auto"  # records from before the headline
             dev = 100 * h[col] if col in h else np.full(len(h), np.nan)
-            ax_dev.plot(h["epoch"], dev, marker="o", ms=3, lw=1.2, **kw)
+            ax_dev.plot(h["epoch"], dev, ms=3, lw=1.2, **kw)
         ax_loss.set(xlabel="epoch", ylabel="train BCE loss", title=f"{ds}: training loss")
         ax_dev.set(
             xlabel="epoch",
@@ -116,7 +120,10 @@ def training_curves(records: list[dict], profile: str, metric: str = "dev_headli
             title=f"{ds}: dev micro-F1, sigmoid > 0.5 (early-stopping score)",
         )
         seeds = sorted({c[1] for c in curves})
-        handles = [plt.Line2D([], [], color=colour[m], lw=2, label=m) for m in models_here] + [
+        handles = [
+            plt.Line2D([], [], color=colour[m], marker=marker[m], ms=5, lw=2, label=m)
+            for m in models_here
+        ] + [
             plt.Line2D(
                 [], [], color="black", ls=SEED_STYLES[s % len(SEED_STYLES)], label=f"seed {s}"
             )
@@ -177,12 +184,13 @@ def f1_vs_prefix_length(df: pd.DataFrame, profile: str) -> plt.Figure:
             c = cls[cls.dataset == ds][col] if not cls.empty else pd.Series(dtype=float)
             if len(c):
                 m, sd = c.mean(), (c.std() if len(c) > 1 else 0.0)
-                ax.axhspan(m - sd, m + sd, color="#f4a582", alpha=0.45, lw=0,
+                ax.axhspan(m - sd, m + sd, color=colour_of("cls"), alpha=0.2, lw=0,
                            label=f"CLS-tuning, mean ± sd ({len(c)} seeds)")  # fmt: skip
-                ax.axhline(m, color="#b2182b", lw=1, ls="--")
-            ax.plot(dd.P, dd[col], "o", ms=4, alpha=0.7, color="#1f77b4", label="SPP, one seed")
+                ax.axhline(m, color=colour_of("cls"), lw=1, ls="--")
+            spp = colour_of("spp 30")
+            ax.plot(dd.P, dd[col], "o", ms=4, alpha=0.7, color=spp, label="SPP, one seed")
             means = dd.groupby("P")[col].mean()
-            ax.plot(means.index, means.values, "-", color="#1f77b4", lw=1.8, label="SPP, mean")
+            ax.plot(means.index, means.values, "-", color=spp, lw=1.8, label="SPP, mean")
             ax.set_xticks(sorted(dd.P.unique()))
             ax.set(
                 xlabel="prefix length P" if i == 1 else "",
@@ -214,7 +222,7 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
             ),
         )
     order = {"copy": 0, "transform": 1, "non": 2}  # the paper's claimed ranking, left to right
-    colours = {"copy": "#1b9e77", "transform": "#7570b3", "non": "#d95f02"}
+    colours = {v: colour_of(f"local {v}") for v in order}
     datasets = sorted(d.dataset.unique())
     fig, axes = plt.subplots(len(datasets), 2, figsize=(10, 2.7 * len(datasets) + 0.4),
                              squeeze=False)  # fmt: skip
@@ -248,15 +256,11 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
     parts = {name: row_and_seed(name) for name in diag}
     rows = list(dict.fromkeys(row for row, _ in parts.values()))
     seeds = list(dict.fromkeys(seed for _, seed in parts.values()))
-    colour_of = dict(
-        zip(
-            rows, sns.color_palette("tab10" if len(rows) <= 10 else "tab20", len(rows)), strict=True
-        )
-    )
+    row_colour = {r: colour_of(r) for r in rows}
     style_of = {seed: ["-", "--", ":", "-."][i % 4] for i, seed in enumerate(seeds)}
     for name, d in diag.items():
         row, seed = parts[name]
-        colour = colour_of[row]
+        colour = row_colour[row]
         axes[0].plot(
             np.arange(1, len(d["loss"]) + 1), d["loss"], color=colour, linestyle=style_of[seed]
         )
@@ -275,7 +279,7 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
     # Below the figure, rows by colour and seeds by line style: inside the loss panel the legend
     # hid the curves.
     rows_legend = fig.legend(
-        handles=[plt.Line2D([], [], color=c, label=r) for r, c in colour_of.items()],
+        handles=[plt.Line2D([], [], color=c, label=r) for r, c in row_colour.items()],
         fontsize=7,
         ncol=3,
         loc="upper left",
@@ -334,7 +338,7 @@ def f1_vs_params(df: pd.DataFrame, profile: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 4))
     sns.scatterplot(
         data=d, x="params_pct", y="micro_f1", hue="method", style="dataset", s=70, ax=ax,
-        alpha=0.8,
+        alpha=0.8, palette={m: colour_of(m) for m in d.method.unique()},
     )  # fmt: skip
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: hides no point
     ax.set(
@@ -533,7 +537,6 @@ def claim_figure(claims: pd.DataFrame, profile: str, title: str) -> plt.Figure:
         len(rows), 4, figsize=(11, 0.9 + 0.62 * len(rows)), squeeze=False,
         gridspec_kw={"width_ratios": [1, 1.25, 1, 1.25]},
     )  # fmt: skip
-    a_col, b_col = "#1f77b4", "#ff7f0e"
     for i, (claim, ds) in enumerate(rows):
         for j, metric in enumerate(("Mi-F1", "Ma-F1")):
             sel = tested[
@@ -545,6 +548,9 @@ def claim_figure(claims: pd.DataFrame, profile: str, title: str) -> plt.Figure:
                 ax_d.axis("off")
                 continue
             r = sel.iloc[0]
+            a_col, b_col = colour_of(r["A"]), colour_of(r["B"])
+            if a_col == b_col:  # two variants no shade tells apart: the sides' own colours
+                a_col, b_col = "#1f77b4", "#ff7f0e"
             for y, col, key in ((1, a_col, "scores_a"), (0, b_col, "scores_b")):
                 sc = json.loads(r[key]) if isinstance(r[key], str) else []
                 ax_s.plot(sc, [y] * len(sc), "o", color=col, ms=4, alpha=0.8)
