@@ -28,7 +28,10 @@ def prune_defaults(d: dict, defaults: dict) -> dict:
 
 # Methods that ignore ``encoder_dropout`` (CLS-tuning trains the whole encoder with its
 # dropout; PEFT keeps its own): their keys leave the field out, whatever its value.
-NO_ENCODER_DROPOUT_SWITCH = ("cls", "peft")
+# Parameter-efficient methods besides the deep prefix (htclib.method.peft_methods)
+PEFT_METHODS = ("lora", "ia3", "prompt", "bitfit", "adapter")
+METHODS = ("cls", "spp", "local", "peft", *PEFT_METHODS)
+NO_ENCODER_DROPOUT_SWITCH = ("cls", "peft", *PEFT_METHODS)
 
 
 def keyed_model_dict(m: dict) -> dict:
@@ -54,7 +57,9 @@ class ModelConfig:
 
     method: ``"cls"`` (full fine-tuning + global head), ``"spp"`` (global prefix + global
         head), ``"local"`` (one prefix + head per level, see :mod:`htclib.method.local`), ``"peft"``
-        (PEFT's prefix tuning with the same head: the cross-check, :class:`htclib.method.models.PEFTPrefix`).
+        (PEFT's prefix tuning with the same head: the cross-check, :class:`htclib.method.models.PEFTPrefix`),
+        and the other parameter-efficient methods ``"lora"``, ``"ia3"``, ``"prompt"``,
+        ``"bitfit"``, ``"adapter"`` (:mod:`htclib.method.peft_methods`).
     encoder: ``"minilm"`` (offline), a Hugging Face name (``bert-base-uncased``) or a folder.
     prefix: prefix settings for SPP (``prefix.length`` is P); local models use
         ``level_lengths`` (one P per level, top first).
@@ -75,6 +80,8 @@ class ModelConfig:
         draw, ``benchmarks/BENCHMARKS.md`` section 5). Both are unbiased Bernoulli masks; a
         seed draws different masks under each, so runs of one are not reruns of the other.
         PEFT's cross-check keeps torch's modules and ignores it.
+    peft_size: LoRA's rank or the adapters' bottleneck width (``"lora"``, ``"adapter"``:
+        :mod:`htclib.method.peft_methods`); None: their defaults (8, 64).
     """
 
     method: str = "spp"
@@ -89,12 +96,19 @@ class ModelConfig:
     head_bias: str = "prior"
     head_probe: float | None = None
     dropout_masks: str = "rand"
+    peft_size: int | None = None
 
     def __post_init__(self):
         if isinstance(self.prefix, dict):
             self.prefix = PrefixConfig(**self.prefix)
-        if self.method not in ("cls", "spp", "local", "peft"):
-            raise ValueError(f"method must be 'cls', 'spp', 'local' or 'peft', got {self.method!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.peft_size is not None and not (
+            isinstance(self.peft_size, int) and self.peft_size > 0
+        ):
+            raise ValueError(
+                f"peft_size must be a positive integer or None, got {self.peft_size!r}"
+            )
         if self.transfer not in ("non", "copy", "transform"):
             raise ValueError(
                 f"transfer must be 'non', 'copy' or 'transform', got {self.transfer!r}"

@@ -58,9 +58,11 @@ def load_encoder(name_or_path: str = "minilm"):
     return tok, model
 
 
-def encoder_fingerprint(model: torch.nn.Module) -> str:
+def encoder_fingerprint(model: torch.nn.Module, skip: frozenset[str] = frozenset()) -> str:
     """A short hash of an encoder's config and a sample of its weights (artifacts record it,
-    so a prefix is never loaded onto another encoder)."""
+    so a prefix is never loaded onto another encoder). ``skip``: parameter names left out, the
+    ones a model trains (BitFit's biases, CLS-tuning's everything): the fingerprint is of the
+    encoder as loaded, which the artifact's own tensors then change."""
     h = hashlib.sha256()
     cfg = model.config
     for key in (
@@ -72,7 +74,7 @@ def encoder_fingerprint(model: torch.nn.Module) -> str:
     ):
         h.update(f"{key}={getattr(cfg, key, None)};".encode())
     with torch.no_grad():
-        for name, p in sorted(model.named_parameters())[:4]:
+        for name, p in [x for x in sorted(model.named_parameters()) if x[0] not in skip][:4]:
             flat = p.detach().float().flatten()
             h.update(name.encode())
             h.update(flat[: min(64, flat.numel())].numpy().tobytes())

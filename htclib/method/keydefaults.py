@@ -37,6 +37,7 @@ KEY_DEFAULTS = {
     },
     "model": {
         "dropout_masks": "rand",
+        "peft_size": None,
         "encoder": "minilm",
         "encoder_dropout": False,
         "head_bias": "prior",

@@ -56,10 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--config", help="a JSON run config (flags below override its fields)")
     t.add_argument(
         "--method",
-        choices=["spp", "cls", "local", "peft"],
-        help="default: spp (global prefix); peft: PEFT's prefix tuning, the cross-check",
+        choices=["spp", "cls", "local", "peft", "lora", "ia3", "prompt", "bitfit", "adapter"],
+        help="default: spp (global prefix); peft: PEFT's prefix tuning, the cross-check; "
+        "lora, ia3, prompt (shallow prompt tuning), bitfit, adapter: other parameter-efficient "
+        "methods behind the same head (htclib.method.peft_methods)",
     )
     t.add_argument("--prefix-length", type=int, help="P for global SPP (default 20)")
+    t.add_argument("--peft-size", type=int, help="LoRA's rank / the adapters' width (8 / 64)")
     t.add_argument(
         "--top-layers",
         type=int,
@@ -190,7 +193,7 @@ def _summarise_unsplit(args) -> int:
 
 
 def _config(args):
-    from ..method.configs import DataConfig
+    from ..method.configs import PEFT_METHODS, DataConfig
     from ..method.recipes import apply_recipe
     from ..training.experiment import RunConfig
 
@@ -223,6 +226,8 @@ def _config(args):
         m.prefix.length = args.prefix_length
     if args.top_layers is not None:
         m.prefix.top_layers = args.top_layers
+    if args.peft_size is not None:
+        m.peft_size = args.peft_size
     if args.level_lengths:
         try:
             m.level_lengths = [int(x) for x in args.level_lengths.split(",")]
@@ -232,6 +237,10 @@ def _config(args):
             ) from None
     if m.method == "cls" and args.lr is None:
         t.lr = 5e-5  # full fine-tuning: a prefix lr would wreck the encoder
+    if m.method in PEFT_METHODS and args.lr is None:
+        from ..method.peft_methods import DEFAULT_LR
+
+        t.lr = DEFAULT_LR[m.method]
     if args.recipe:
         cfg = apply_recipe(cfg, args.recipe)
     cfg.name = f"{cfg.data.name}/{m.method}"

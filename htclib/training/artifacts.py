@@ -22,6 +22,16 @@ from ..method.encoders import encoder_fingerprint, load_encoder
 from ..method.models import HTCModel, ModelConfig, build_model
 
 
+def _tensor_names(folder: Path) -> list[str]:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(folder / "weights.safetensors"), framework="pt") as f:
+            return list(f.keys())
+    except Exception:  # a damaged file: load_file below says so with its own message
+        return []
+
+
 class ArtifactMismatchError(ValueError):
     """An artifact does not fit the encoder or label set it is loaded onto."""
 
@@ -44,12 +54,17 @@ def save_artifact(model: HTCModel, folder: str | os.PathLike, serving: dict | No
             "hierarchy": model.hierarchy.to_json(),
             "hierarchy_fingerprint": model.hierarchy.fingerprint(),
             "encoder": getattr(model.encoder.config, "htclib_name", model.cfg.encoder),
-            "encoder_fingerprint": encoder_fingerprint(model.encoder),
+            "encoder_fingerprint": encoder_fingerprint(model.encoder, _trained_in_encoder(tensors)),
             "serving": serving or {},
         },
     )
     write_manifest(folder, ["weights.safetensors", "config.json"])
     return folder
+
+
+def _trained_in_encoder(names) -> frozenset[str]:
+    """The encoder's own parameters among an artifact's tensors (``encoder.<name>``)."""
+    return frozenset(k[len("encoder.") :] for k in names if k.startswith("encoder."))
 
 
 def artifact_bytes(folder: str | os.PathLike) -> int:
@@ -86,7 +101,7 @@ def load_artifact(
         )
     if encoder is None:
         _, encoder = load_encoder(meta["encoder"])
-    fp = encoder_fingerprint(encoder)
+    fp = encoder_fingerprint(encoder, _trained_in_encoder(_tensor_names(folder)))
     if fp != meta["encoder_fingerprint"]:
         raise ArtifactMismatchError(
             f"{folder}: trained on encoder {meta['encoder']!r} (fingerprint {meta['encoder_fingerprint']}), "
