@@ -87,3 +87,55 @@ def test_bad_sizes_and_methods_fail_clearly():
         ModelConfig("lora", peft_size=0)
     with pytest.raises(ValueError, match="method must be one of"):
         ModelConfig("qlora")
+
+
+def test_the_cpu_profile_searches_each_row_s_lr_before_it_trains_seeds():
+    from htclib.lab import profiles
+
+    p = profiles.get_profile("cpu")
+    search = profiles.peft_search_runs(p, "wos")
+    assert len(search) == sum(len(p.peft_lr_grid[m]) for m, _ in p.peft_rows.values())
+    assert {c.train.seed for c in search} == {0} and profiles.peft_search_runs(p, "amazon3") == []
+    assert all(c.name.startswith("wos/") and "-lr" in c.name for c in search)
+    # a row with no chosen lr is not planned; with one, its claim seeds are
+    assert all(tag not in p.peft_lrs for tag in p.peft_rows) or profiles.peft_method_runs(p, "wos")
+    chosen = profiles.replace(p, peft_lrs={"lora-r15": 1e-3})
+    rows = profiles.peft_method_runs(chosen, "wos")
+    assert [c.name for c in rows] == [f"wos/lora-r15/s{s}" for s in p.claim_seeds]
+    # the row's seed 0 is the search's run at that lr: the same key, trained once
+    same = next(c for c in search if c.name == "wos/lora-r15-lr0.001/s0")
+    assert rows[0].key() == same.key()
+
+
+def test_search_winners_pick_the_best_dev_score():
+    from htclib.lab import profiles
+
+    p = profiles.get_profile("cpu")
+    recs = [
+        {"name": "wos/ia3-lr0.001/s0", "seed": 0, "best_dev": 0.50},
+        {"name": "wos/ia3-lr0.003/s0", "seed": 0, "best_dev": 0.58},
+        {"name": "wos/ia3-lr0.01/s0", "seed": 0, "best_dev": 0.58},  # a tie: the smaller lr
+        {"name": "wos/ia3-lr0.01/s1", "seed": 1, "best_dev": 0.99},  # not the search's seed
+        {"name": "amazon3/ia3-lr0.01/s0", "seed": 0, "best_dev": 0.99},  # not its data set
+        {"name": "wos/spp-P30/s0", "seed": 0, "best_dev": 0.99},
+    ]
+    won = profiles.peft_search_winners(recs, p)
+    assert list(won) == ["ia3"] and won["ia3"]["lr"] == 0.003
+    assert won["ia3"]["scores"] == {0.001: 0.50, 0.003: 0.58, 0.01: 0.58}
+
+
+@pytest.mark.integration
+def test_the_matched_rows_train_the_prefix_s_share_on_minilm():
+    from htclib.lab import profiles
+    from htclib.method.encoders import load_encoder
+    from htclib.method.prefix import n_prefix_params
+
+    _, enc = load_encoder("minilm")
+    prefix = (
+        100
+        * n_prefix_params(PrefixConfig(length=30), enc)
+        / sum(p.numel() for p in enc.parameters())
+    )
+    rows = profiles.get_profile("cpu").peft_rows
+    assert trained_share("lora", enc, rows["lora-r15"][1]) == pytest.approx(prefix, rel=1e-9)
+    assert trained_share("adapter", enc, rows["adapter-29"][1]) == pytest.approx(prefix, rel=0.02)

@@ -102,6 +102,17 @@ class Profile:
     # key/values of the label names (PrefixConfig.init="tokens"), these data sets and seeds
     token_init_datasets: list[str] = field(default_factory=list)
     token_init_seeds: list[int] = field(default_factory=lambda: [0])
+    # beyond the paper: other parameter-efficient methods behind the same head and trainer
+    # (htclib.method.peft_methods). Rows: tag -> [method, peft_size or None]. Each row's lr is
+    # searched first: every lr of ``peft_lr_grid[method]`` with seed 0 on the dev split of
+    # ``peft_search_dataset`` (:func:`peft_search_winners` picks the best dev score); the
+    # chosen lr goes into ``peft_lrs[tag]`` (with the search's record as its reason), and only
+    # then does the row train its claim seeds on ``peft_method_datasets``.
+    peft_rows: dict[str, list] = field(default_factory=dict)
+    peft_lr_grid: dict[str, list[float]] = field(default_factory=dict)
+    peft_search_dataset: str | None = None
+    peft_lrs: dict[str, float] = field(default_factory=dict)
+    peft_method_datasets: list[str] = field(default_factory=list)
 
     def seeds_for(self, claimed: bool) -> list[int]:
         """The seeds of a row: ``claim_seeds`` where the row enters a claim, else ``seeds``."""
@@ -170,6 +181,27 @@ PROFILES: dict[str, Profile] = {
         peft_datasets=["wos"],
         peft_seeds=[0, 1, 2, 3, 4],
         token_init_datasets=["wos"],
+        # LoRA at rank 15 trains exactly the P = 30 prefix's 138,240 parameters on MiniLM
+        # (0.61% of the encoder), rank 8 is PEFT's default; prompt tuning at the prefix's P
+        # (input only); adapters of width 29 come nearest to the prefix's share (0.60%)
+        peft_rows={
+            "lora-r15": ["lora", 15],
+            "lora-r8": ["lora", 8],
+            "ia3": ["ia3", None],
+            "prompt-P30": ["prompt", None],
+            "bitfit": ["bitfit", None],
+            "adapter-29": ["adapter", 29],
+        },
+        # each method's paper's lr in the middle, a factor ~3-10 either side
+        peft_lr_grid={
+            "lora": [2e-4, 1e-3, 5e-3],
+            "ia3": [1e-3, 3e-3, 1e-2],
+            "prompt": [3e-3, 3e-2, 3e-1],
+            "bitfit": [3e-4, 1e-3, 3e-3],
+            "adapter": [3e-4, 1e-3, 3e-3],
+        },
+        peft_search_dataset="wos",
+        peft_method_datasets=["wos", "amazon3"],
         curve_dataset="wos",
         curve_fractions=[0.1, 0.25, 0.5],
         # fp32 everywhere: the same numbers on any CPU. bf16 autocast pays only where the CPU
@@ -461,6 +493,56 @@ def peft_runs(p: Profile, dataset: str) -> list[RunConfig]:
     return out
 
 
+def _peft_method_run(p: Profile, dataset: str, tag: str, lr: float, seed: int, name: str):
+    method, size = p.peft_rows[tag]
+    data, train = _base(p, dataset, seed)
+    length = p.global_lengths[-1]
+    model = ModelConfig(method, p.encoder, PrefixConfig(length=length), peft_size=size)
+    return RunConfig(name, data, model, replace(train, lr=lr))
+
+
+def peft_search_runs(p: Profile, dataset: str) -> list[RunConfig]:
+    """The learning-rate search of the other parameter-efficient rows: each lr of the row's
+    method's grid, seed 0, on ``peft_search_dataset`` (its records stay: the reason each row's
+    lr is what it is)."""
+    if dataset != p.peft_search_dataset:
+        return []
+    return [
+        _peft_method_run(p, dataset, tag, lr, 0, f"{dataset}/{tag}-lr{lr:g}/s0")
+        for tag, (method, _) in p.peft_rows.items()
+        for lr in p.peft_lr_grid.get(method, [])
+    ]
+
+
+def peft_method_runs(p: Profile, dataset: str) -> list[RunConfig]:
+    """The other parameter-efficient rows at their searched lr (``peft_lrs``), claim seeds. A
+    row without a chosen lr is not planned yet: its search comes first."""
+    if dataset not in p.peft_method_datasets:
+        return []
+    return [
+        _peft_method_run(p, dataset, tag, p.peft_lrs[tag], seed, f"{dataset}/{tag}/s{seed}")
+        for tag in p.peft_rows
+        if tag in p.peft_lrs
+        for seed in p.seeds_for(claimed=True)
+    ]
+
+
+def peft_search_winners(records: list[dict], p: Profile) -> dict[str, dict]:
+    """Per row tag: the searched lr with the best dev score (the score early stopping kept,
+    ``best_dev``; ties to the smaller lr), and every lr's dev score, from the search's records."""
+    out: dict[str, dict] = {}
+    for r in records:
+        head = r.get("name", "").rsplit("/", 1)[0]
+        ds, _, rest = head.partition("/")
+        tag, sep, lr = rest.rpartition("-lr")
+        if ds != p.peft_search_dataset or not sep or tag not in p.peft_rows or r.get("seed"):
+            continue
+        out.setdefault(tag, {"scores": {}})["scores"][float(lr)] = r["best_dev"]
+    for d in out.values():
+        d["lr"] = max(sorted(d["scores"]), key=lambda lr: d["scores"][lr])
+    return out
+
+
 def token_init_runs(p: Profile, dataset: str) -> list[RunConfig]:
     """Global SPP at the last length with the prefix started from the label names' own
     key/values (seeds ``token_init_seeds``): does it reach a given dev score sooner?"""
@@ -536,6 +618,8 @@ def plan(profile: str | Profile, notebook: str, dataset: str) -> list[RunConfig]
             + nodrop_runs(p, dataset)
             + peft_runs(p, dataset)
             + token_init_runs(p, dataset)
+            + peft_search_runs(p, dataset)
+            + peft_method_runs(p, dataset)
         )
     if key == "04":
         return local_runs(p, dataset)

@@ -333,7 +333,7 @@ def _other_process() -> bool:
 
 
 def _prefix_label(cfg: RunConfig) -> str:
-    if cfg.model.method == "cls":
+    if cfg.model.method in ("cls", "lora", "ia3", "bitfit", "adapter"):  # no prefix
         return "-"
     if cfg.model.method == "local":
         return "/".join(map(str, cfg.model.level_lengths))
