@@ -1,4 +1,4 @@
-"""All six notebooks run headlessly through papermill on the smoke profile and write their outputs."""
+"""All seven notebooks run headlessly through papermill on the smoke profile and write their outputs."""
 
 import pytest
 
@@ -93,7 +93,11 @@ def test_notebooks_are_valid_nbformat_with_cell_ids():
 
     import nbformat
 
-    for path in sorted((Path(run.__file__).parents[1] / "notebooks").glob("*.ipynb")):
+    from htclib.lab.profiles import NOTEBOOKS
+
+    paths = sorted((Path(run.__file__).parents[2] / "notebooks").glob("*.ipynb"))
+    assert len(paths) == len(NOTEBOOKS), paths  # the folder is found, every notebook in it
+    for path in paths:
         raw = json.loads(path.read_text())  # nbformat.read fills missing ids in: read the file
         ids = [c.get("id") for c in raw["cells"]]
         assert all(ids) and len(set(ids)) == len(ids), path.name

@@ -44,3 +44,41 @@ def test_a_model_has_one_colour_in_every_figure_and_variants_differ():
               "local-copy-10-20", "local-transform-10-20", "local-non-10-20",
               "local-copy-10-30", "linear-probe"]  # fmt: skip
     assert len({colour_of(m) for m in models}) == len(models)
+
+
+def test_f1_vs_share_draws_each_row_in_its_colour_with_its_seeds():
+    import pandas as pd
+
+    from htclib.lab.colours import colour_of
+
+    rows = [("spp", "30", None, 0.85), ("lora", "-", 15, 0.85), ("lora", "-", 8, 0.56),
+            ("prompt", "30", None, 0.29), ("cls", "-", None, 100.0)]  # fmt: skip
+    df = pd.DataFrame(
+        [
+            {
+                "dataset": "wos",
+                "method": m,
+                "prefix": p,
+                "peft_size": z,
+                "params_pct": s,
+                "micro_f1": 55 + i + 0.1 * seed,
+                "macro_f1": 20 + i,
+                "seed": seed,
+                "train_subset": None,
+                "contrastive": "",
+                "recipe": "htclib",
+            }  # fmt: skip
+            for i, (m, p, z, s) in enumerate(rows)
+            for seed in range(3)
+        ]
+    )
+    fig = plots.f1_vs_share(df, "test")
+    ax = fig.axes[0]
+    means = [ln for ln in ax.get_lines() if ln.get_marker() == "D"]
+    labels = sorted(ln.get_label() for ln in means)
+    assert labels == sorted(
+        ["cls (3)", "lora r15 (3)", "lora r8 (3)", "prompt P30 (3)", "spp P30 (3)"]
+    )
+    for ln in means:
+        assert to_hex(ln.get_color()) == colour_of(ln.get_label().rsplit(" (", 1)[0])
+    assert plots.f1_vs_share(df[df.method.isin(["spp", "cls"])], "test").axes[0].texts  # no data

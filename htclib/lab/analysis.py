@@ -96,3 +96,27 @@ def confusion_pairs(record: dict, results_dir, level: int = 2) -> pd.DataFrame:
                 pairs[key] = pairs.get(key, 0) + 1
     df = pd.DataFrame([(g, p, c) for (g, p), c in pairs.items()], columns=cols)
     return df.sort_values("count", ascending=False).reset_index(drop=True)
+
+
+def peft_search_table(records: list[dict], profile) -> pd.DataFrame:
+    """The learning-rate search of the other parameter-efficient rows as a table: per row and
+    lr, the dev score early stopping kept (seed 0), the chosen lr marked. ``profile``: a
+    :class:`~htclib.lab.profiles.Profile`."""
+    from .profiles import peft_search_winners
+
+    won = peft_search_winners(records, profile)
+    rows = [
+        {
+            "row": tag,
+            "method": profile.peft_rows[tag][0],
+            "lr": f"{lr:g}",
+            "dev headline Mi-F1": round(100 * score, 2),
+            "best on dev": "yes" if lr == d["lr"] else "",
+            "in the profile": f"{profile.peft_lrs[tag]:g}"
+            if tag in profile.peft_lrs
+            else "not yet",
+        }
+        for tag, d in won.items()
+        for lr, score in sorted(d["scores"].items())
+    ]
+    return pd.DataFrame(rows)

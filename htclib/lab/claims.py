@@ -52,6 +52,7 @@ class Row:
     train: tuple[tuple[str, float], ...] = ()
     tag: str = ""  # shown after the label (what ``train`` pins, in words)
     selection: str | None = None  # the checkpoint rule (TrainConfig.selection); None: any
+    size: int | None = None  # LoRA's rank / the adapters' width (ModelConfig.peft_size)
 
     def matches(self, r: dict) -> bool:
         cfg = r.get("config", {})
@@ -74,12 +75,16 @@ class Row:
             return False  # and a prefix trained through the projection MLP
         if prefix_top_layers(r) != self.top_layers:
             return False  # and a prefix in the top layers only
+        if self.size is not None and cfg.get("model", {}).get("peft_size") != self.size:
+            return False  # LoRA at another rank is another row
         if self.selection is not None and selection(r) != self.selection:
             return False  # a profile's rows use the profile's checkpoint rule
         return r["method"] not in ("cls", "spp", "local") or recipe_name(r) == self.recipe
 
     def label(self) -> str:
         parts = [self.method, self.variant, self.prefix or ""]
+        if self.size is not None:
+            parts.append(f"{'w' if self.method == 'adapter' else 'r'}{self.size}")
         if self.cl_lr is not None:
             parts.append(f"CL lr {self.cl_lr:g}")
         if self.recipe != "htclib":
@@ -379,8 +384,25 @@ def claims_for(profile: str):
     from ..method.recipes import recipe_for
 
     claims = paper_claims(str(p.global_lengths[-1]), short, long, recipe_for("ptv2", p.encoder))
+    claims += peft_method_claims(p)
     pin = lambda row: replace(row, selection=p.selection)  # noqa: E731
     return [replace(c, a=pin(c.a), b=pin(c.b)) for c in claims]
+
+
+def peft_method_claims(p) -> list[Claim]:
+    """Beyond the paper: the deep prefix against the other parameter-efficient rows of the
+    profile (``Profile.peft_rows``): LoRA at the prefix's share (the first LoRA row, sized to
+    match) and shallow prompt tuning at the prefix's P."""
+    spp = Row("spp", prefix=str(p.global_lengths[-1]))
+    out = []
+    lora = next((v for v in p.peft_rows.values() if v[0] == "lora"), None)
+    if lora is not None:
+        out.append(Claim("deep prefix >= LoRA at equal share", spp,
+                         Row("lora", prefix="-", size=lora[1])))  # fmt: skip
+    if any(v[0] == "prompt" for v in p.peft_rows.values()):
+        out.append(Claim("deep prefix >= shallow prompt tuning (input only)", spp,
+                         Row("prompt", prefix=str(p.global_lengths[-1]))))  # fmt: skip
+    return out
 
 
 def verdicts_markdown(

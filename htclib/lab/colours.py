@@ -29,10 +29,17 @@ FAMILY_COLOURS = {
     "linear-probe": "#7f7f7f",
     "tfidf-lr": "#525252",
     "hiclass": "#a6a6a6",
+    # the other parameter-efficient methods (htclib.method.peft_methods)
+    "lora": "#ff7f0e",
+    "ia3": "#9467bd",
+    "prompt": "#8c564b",
+    "bitfit": "#bcbd22",
+    "adapter": "#2ca02c",
 }
 # models of no known family: a stable colour chosen by the label, outside the families' hues
 OTHER = ("#8c564b", "#bcbd22", "#9467bd", "#2ca02c", "#ff7f0e", "#17a589")
-_STARTS = ("cls", "spp", "local", "peft", "linear-probe", "tfidf-lr", "hiclass", "cl")
+_STARTS = ("cls", "spp", "local", "peft", "linear-probe", "tfidf-lr", "hiclass", "cl", "lora",
+           "ia3", "prompt", "bitfit", "adapter")  # fmt: skip
 
 
 def family(label: str) -> str:
@@ -50,7 +57,8 @@ def family(label: str) -> str:
         or (s.startswith("cl") and not s.startswith("cls"))
     ):
         return "spp+cl"
-    for name in ("cls", "spp", "local", "peft", "hiclass"):
+    for name in ("cls", "spp", "local", "peft", "hiclass", "lora", "ia3", "prompt", "bitfit",
+                 "adapter"):  # fmt: skip
         if s.startswith(name):
             return name
     return "other"
@@ -67,8 +75,11 @@ def _variant_step(label: str, fam: str) -> float:
     htclib's recipe, the whole training split), a fixed step for the variants the profiles
     train, a stable hash-chosen one for anything else."""
     s = label.lower()
-    if fam in ("cls", "linear-probe", "tfidf-lr", "hiclass"):
+    if fam in ("cls", "linear-probe", "tfidf-lr", "hiclass", "ia3", "bitfit"):
         return 0.0
+    if fam in ("lora", "adapter"):  # the size matched to the prefix's share is the base
+        m = re.search(r"(?:-|\s)[rw](\d+)", s)
+        return 0.0 if not m or int(m.group(1)) in (15, 29) else 1.2
     if fam in ("spp", "peft"):
         m = re.search(r"(?:-p| )(\d+)", s)
         length = int(m.group(1)) if m else 30

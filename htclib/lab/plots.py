@@ -522,8 +522,8 @@ def _wrap(text: str, width: int) -> str:
 
 def claim_figure(claims: pd.DataFrame, profile: str, title: str) -> plt.Figure:
     """One figure for a notebook's claims, made to show each difference: per row (claim, data
-    set), each metric gets two panels. Left: every training run's test F1 (a dot per seed: A
-    blue, B orange) with each method's mean (a bar), so the seed spread is in view. Right:
+    set), each metric gets two panels. Left: every training run's test F1 (a dot per seed in
+    each side's model colour, :mod:`htclib.lab.colours`) with each method's mean (a bar), so the seed spread is in view. Right:
     A - B with its method-level 95% interval (over seeds and test texts), coloured by the
     verdict, on a grey band of +- the minimum detectable effect: a true difference inside the
     band could hide from these runs."""
@@ -585,3 +585,68 @@ def claim_figure(claims: pd.DataFrame, profile: str, title: str) -> plt.Figure:
     _title(fig, title, profile)
     fig.tight_layout()
     return fig
+
+
+PEFT_FIGURE_METHODS = ("spp", "lora", "ia3", "prompt", "bitfit", "adapter", "peft", "cls")
+
+
+def f1_vs_share(df: pd.DataFrame, profile: str) -> plt.Figure:
+    """Parameter-efficient methods: test Mi-F1 and Ma-F1 against the trained-parameter share
+    (log scale), one panel pair per data set, every seed a dot in its model's colour and the
+    mean a larger mark; the deep prefix's rows (htclib's recipe, no CL) and CLS-tuning as the
+    references. Pass the rows' own runs (a learning-rate search's other runs belong in its
+    table, not here)."""
+    if df.empty:
+        return no_data("PEFT methods", profile, "No run yet.")
+    d = df[df.method.isin(PEFT_FIGURE_METHODS)].copy()
+    if "train_subset" in d:
+        d = d[d.train_subset.isna()]
+    if "contrastive" in d:
+        d = d[d.contrastive.fillna("") == ""]
+    if "recipe" in d:
+        d = d[d.recipe.fillna("htclib").isin(["htclib", ""]) | ~d.method.isin(["spp", "cls"])]
+    d["label"] = [
+        _peft_label(m, p, z)
+        for m, p, z in zip(d.method, d.prefix, d.get("peft_size", [None] * len(d)), strict=True)
+    ]
+    others = d[~d.method.isin(["spp", "cls", "peft"])]
+    if others.empty:
+        return no_data(
+            "PEFT methods", profile,
+            "No run of LoRA, IA3, prompt tuning, BitFit or adapters yet\n"
+            "(their learning-rate search comes first).",
+        )  # fmt: skip
+    datasets = sorted(others.dataset.unique())
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(10, 3.2 * len(datasets) + 0.5),
+                             squeeze=False)  # fmt: skip
+    for row_axes, ds in zip(axes, datasets, strict=True):
+        dd = d[d.dataset == ds]
+        for ax, col, name in (
+            (row_axes[0], "micro_f1", "Mi-F1"),
+            (row_axes[1], "macro_f1", "Ma-F1"),
+        ):
+            for label, g in dd.groupby("label", sort=True):
+                c = colour_of(str(label))
+                ax.plot(g.params_pct, g[col], "o", ms=4, alpha=0.6, color=c)
+                ax.plot(g.params_pct.mean(), g[col].mean(), "D", ms=8, color=c, mec="black",
+                        label=f"{label} ({len(g)})")  # fmt: skip
+            ax.set(xscale="log", xlabel="trained parameters (% of encoder + head)",
+                   ylabel=f"test {name} (%)", title=f"{ds}: {name}")  # fmt: skip
+            ax.title.set_fontsize(10)
+        row_axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    _title(fig, "Parameter-efficient methods: F1 against the trained share (seeds in brackets)",
+           profile)  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+def _peft_label(method: str, prefix, size) -> str:
+    """``lora r15``, ``adapter w29``, ``prompt P30``, ``spp P30``, ``ia3``, ``cls``."""
+    size = None if size is None or (isinstance(size, float) and np.isnan(size)) else int(size)
+    if method == "lora":
+        return f"lora r{size or 8}"
+    if method == "adapter":
+        return f"adapter w{size or 64}"
+    if method in ("prompt", "spp", "peft"):
+        return f"{method} P{prefix}"
+    return method

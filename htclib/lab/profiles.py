@@ -255,6 +255,7 @@ NOTEBOOKS = [
     "04_local_transfer",
     "05_cl_pretraining",
     "06_analysis",
+    "07_peft_methods",
 ]
 
 
@@ -618,9 +619,9 @@ def plan(profile: str | Profile, notebook: str, dataset: str) -> list[RunConfig]
             + nodrop_runs(p, dataset)
             + peft_runs(p, dataset)
             + token_init_runs(p, dataset)
-            + peft_search_runs(p, dataset)
-            + peft_method_runs(p, dataset)
         )
+    if key == "07":
+        return peft_search_runs(p, dataset) + peft_method_runs(p, dataset)
     if key == "04":
         return local_runs(p, dataset)
     if key == "05":

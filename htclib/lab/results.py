@@ -17,7 +17,8 @@ import pandas as pd
 from ..io import atomic_write_text, ensure_writable_dir, read_json
 from ..method.configs import NO_ENCODER_DROPOUT_SWITCH
 
-METHOD_ORDER = ["tfidf-lr", "hiclass", "linear-probe", "cls", "spp", "spp+cl", "local", "local+cl"]
+METHOD_ORDER = ["tfidf-lr", "hiclass", "linear-probe", "cls", "spp", "spp+cl", "local", "local+cl", "peft",
+                "lora", "ia3", "prompt", "bitfit", "adapter"]  # fmt: skip
 
 # The paper's numbers (../shared/PAPER.md, BERT-base on full WoS and Amazon Beauty).
 PAPER = {
@@ -232,6 +233,13 @@ def head_probe(record: dict) -> float | None:
     return record.get("config", {}).get("model", {}).get("head_probe")
 
 
+def _size_variant(r: dict) -> str:
+    size = r.get("config", {}).get("model", {}).get("peft_size")
+    if size is None or r["method"] not in ("lora", "adapter"):
+        return ""
+    return f"{'w' if r['method'] == 'adapter' else 'r'}{size}"
+
+
 def to_frame(records: list[dict]) -> pd.DataFrame:
     rows = []
     for r in records:
@@ -243,7 +251,8 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
             {
                 "dataset": r["dataset"],
                 "method": method,
-                "variant": r.get("variant", ""),
+                # a local model's transfer; LoRA's rank / the adapters' width (r15, w29)
+                "variant": r.get("variant", "") or _size_variant(r),
                 "contrastive": r.get("contrastive", ""),
                 "prefix": r.get("prefix_length", "-"),
                 "seed": r.get("seed", 0),
@@ -270,6 +279,8 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
                     for i in range(1, 6)
                     if f"{dec}/L{i}_micro_f1" in t
                 },
+                # LoRA's rank / the adapters' width (htclib.method.peft_methods); None elsewhere
+                "peft_size": r.get("config", {}).get("model", {}).get("peft_size"),
                 "params_pct": r.get("params_pct", np.nan),
                 "trained_params": r.get("trained_params", np.nan),
                 "artifact_mb": r.get("artifact_bytes", np.nan) / 1e6,
