@@ -30,6 +30,7 @@ from .results import (
     prefix_top_layers,
     recipe_name,
     selection,
+    size_tag,
 )
 from .stats import cached_compare, verdict
 
@@ -83,8 +84,7 @@ class Row:
 
     def label(self) -> str:
         parts = [self.method, self.variant, self.prefix or ""]
-        if self.size is not None:
-            parts.append(f"{'w' if self.method == 'adapter' else 'r'}{self.size}")
+        parts.append(size_tag(self.method, self.size))
         if self.cl_lr is not None:
             parts.append(f"CL lr {self.cl_lr:g}")
         if self.recipe != "htclib":

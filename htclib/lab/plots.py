@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from .colours import colour_of
-from .results import row_and_seed
+from .results import row_and_seed, size_tag
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -642,11 +642,12 @@ def f1_vs_share(df: pd.DataFrame, profile: str) -> plt.Figure:
 
 def _peft_label(method: str, prefix, size) -> str:
     """``lora r15``, ``adapter w29``, ``prompt P30``, ``spp P30``, ``ia3``, ``cls``."""
+    from ..method.peft_methods import DEFAULT_ADAPTER_SIZE, DEFAULT_LORA_RANK
+
     size = None if size is None or (isinstance(size, float) and np.isnan(size)) else int(size)
-    if method == "lora":
-        return f"lora r{size or 8}"
-    if method == "adapter":
-        return f"adapter w{size or 64}"
+    if method in ("lora", "adapter"):
+        default = DEFAULT_LORA_RANK if method == "lora" else DEFAULT_ADAPTER_SIZE
+        return f"{method} {size_tag(method, size or default)}"
     if method in ("prompt", "spp", "peft"):
         return f"{method} P{prefix}"
     return method

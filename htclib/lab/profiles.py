@@ -662,5 +662,4 @@ def grid_plan(
 
 # profile files named by the process that started this one (a report, a kernel, a Ray worker)
 for _f in [x for x in os.environ.get(PROFILES_ENV, "").split(os.pathsep) if x]:
-    _p = load_profile_file(_f)
-    PROFILES[_p.name] = _p
+    register_profile_file(_f)

@@ -233,11 +233,16 @@ def head_probe(record: dict) -> float | None:
     return record.get("config", {}).get("model", {}).get("head_probe")
 
 
-def _size_variant(r: dict) -> str:
-    size = r.get("config", {}).get("model", {}).get("peft_size")
-    if size is None or r["method"] not in ("lora", "adapter"):
+def size_tag(method: str, size) -> str:
+    """``r15`` (LoRA's rank), ``w29`` (the adapters' width), "" for other methods or no size:
+    how tables, plots and claims name a sized row."""
+    if size is None or method not in ("lora", "adapter"):
         return ""
-    return f"{'w' if r['method'] == 'adapter' else 'r'}{size}"
+    return f"{'w' if method == 'adapter' else 'r'}{int(size)}"
+
+
+def _size_variant(r: dict) -> str:
+    return size_tag(r["method"], r.get("config", {}).get("model", {}).get("peft_size"))
 
 
 def to_frame(records: list[dict]) -> pd.DataFrame:

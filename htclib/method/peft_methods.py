@@ -27,6 +27,7 @@ from ..data.hierarchy import Hierarchy
 from .base import HTCModel
 from .configs import ModelConfig
 from .encoders import freeze
+from .prefix import encode
 
 DEFAULT_LORA_RANK = 8
 DEFAULT_ADAPTER_SIZE = 64
@@ -100,10 +101,23 @@ class PromptTuning(PEFTWrapped):
         )
 
 
-class BitFit(HTCModel):
-    """The encoder's bias terms train, every weight matrix stays frozen."""
+class _OwnFrozenEncoder(HTCModel):
+    """A method written here on the frozen encoder: torch's dropout modules kept on in training
+    (as the PEFT rows train), [CLS] through :func:`htclib.method.prefix.encode` (as CLS-tuning)."""
 
     fast_dropout = False
+
+    def train(self, mode: bool = True):  # freeze() put the encoder in eval: dropout back on
+        super().train(mode)
+        self.encoder.train(mode)
+        return self
+
+    def forward(self, input_ids, attention_mask):
+        return self.head(encode(self.encoder, input_ids, attention_mask, pooling=self.cfg.pooling))
+
+
+class BitFit(_OwnFrozenEncoder):
+    """The encoder's bias terms train, every weight matrix stays frozen."""
 
     def __init__(self, cfg: ModelConfig, hierarchy: Hierarchy, encoder: nn.Module):
         super().__init__(cfg, hierarchy, encoder)
@@ -112,17 +126,8 @@ class BitFit(HTCModel):
             if name.endswith(".bias"):
                 p.requires_grad_(True)
 
-    def train(self, mode: bool = True):  # freeze() put the encoder in eval: dropout back on
-        super().train(mode)
-        self.encoder.train(mode)
-        return self
-
     def body_parameters(self):
         return [p for n, p in self.encoder.named_parameters() if n.endswith(".bias")]
-
-    def forward(self, input_ids, attention_mask):
-        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
-        return self.head(out.last_hidden_state[:, 0])
 
 
 class Bottleneck(nn.Module):
@@ -139,11 +144,9 @@ class Bottleneck(nn.Module):
         return h + self.up(nn.functional.gelu(self.down(h)))
 
 
-class Adapters(HTCModel):
+class Adapters(_OwnFrozenEncoder):
     """A bottleneck adapter after each layer's feed-forward output projection (before its
     dropout, residual and LayerNorm), inserted with forward hooks: the encoder is unchanged."""
-
-    fast_dropout = False
 
     def __init__(self, cfg: ModelConfig, hierarchy: Hierarchy, encoder: nn.Module):
         super().__init__(cfg, hierarchy, encoder)
@@ -154,17 +157,8 @@ class Adapters(HTCModel):
         for layer, adapter in zip(layers, self.adapters, strict=True):
             layer.output.dense.register_forward_hook(lambda _m, _a, out, ad=adapter: ad(out))
 
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.encoder.train(mode)  # the frozen encoder's dropout on, as for the PEFT rows
-        return self
-
     def body_parameters(self):
         return list(self.adapters.parameters())
-
-    def forward(self, input_ids, attention_mask):
-        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
-        return self.head(out.last_hidden_state[:, 0])
 
 
 def _bert_layers(encoder: nn.Module) -> list[nn.Module]:
