@@ -201,6 +201,33 @@ def test_bundled_sample_is_the_last_resort(tmp_path, monkeypatch):
         data.load("dbpedia")
 
 
+def test_bundled_fallback_is_said_once_in_the_banner_not_on_stderr(tmp_path, monkeypatch):
+    # A notebook on a bare machine: the banner names the fallback, and load() then stays quiet
+    # (a committed notebook must not carry a stderr block).
+    import warnings
+
+    from htclib.data import dataset
+    from htclib.lab.banner import banner
+
+    monkeypatch.delenv("HTCLIB_DATA", raising=False)
+    monkeypatch.setattr(dataset, "REPO_ROOT", tmp_path / "clone")
+    monkeypatch.setattr(dataset, "_WARNED_BUNDLED", set())
+    text = banner("cpu", False, ["wos", "dbpedia"])  # dbpedia: absent, left to load() to say
+    notice = text.split("**Data:**")[1]
+    assert "`wos`" in notice and "bundled with htclib" in notice and "dbpedia" not in notice
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(data.load("wos").test) == 200
+    # where the real data is found, the banner says nothing about data
+    monkeypatch.setattr(dataset, "REPO_ROOT", data.REPO_ROOT)
+    real = tmp_path / "real" / "wos"
+    real.mkdir(parents=True)
+    for k in ("train", "dev", "test"):
+        write_jsonl(real / f"{k}.jsonl", rows(10))
+    monkeypatch.setenv("HTCLIB_DATA", str(tmp_path / "real"))
+    assert "Data:" not in banner("cpu", False, ["wos"])
+
+
 def test_utf8_bom_jsonl_is_read(tmp_path):
     f = tmp_path / "excel.jsonl"
     body = "".join(json.dumps(r) + "\n" for r in rows(10))

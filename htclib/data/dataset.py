@@ -481,6 +481,30 @@ def _warn_bundled(name: str, where: Path) -> None:
     )
 
 
+def bundled_notice(names: Sequence[str]) -> str | None:
+    """One plain sentence for the data sets among ``names`` that would come from the bundled
+    demo sample, or None. Said here (a notebook's banner), the warning ``load`` would give is
+    counted as said: a reader sees it once, as text, not as a stderr block in a committed
+    notebook."""
+    fallback = []
+    for name in names:
+        try:
+            where = find_data(name)
+        except FileNotFoundError:
+            continue  # load() names where it looked when it is asked for this one
+        if BUNDLED in where.resolve().parents:
+            fallback.append(name)
+            _WARNED_BUNDLED.add(name)
+    if not fallback:
+        return None
+    sets = ", ".join(f"`{n}`" for n in fallback)
+    return (
+        f"**Data:** no copy of {sets} was found in `$HTCLIB_DATA`, `../shared/data` or `data/`, "
+        "so this notebook uses the small sample bundled with htclib (a demo: its numbers are "
+        "not the committed results'). Set `HTCLIB_DATA` to the real data's folder to change it."
+    )
+
+
 def split_full(full: Split, seed: int = 0, where: str = "data") -> list[Split]:
     """``[train, dev, test]`` of one unsplit :class:`Split` (64/16/20, stratified by top level)."""
     ids = split_indices(len(full), strata=[p[0][0] for p in full.paths], seed=seed, where=where)

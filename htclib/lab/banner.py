@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ..data.dataset import bundled_notice
+
 WHAT = {
     "cpu": (
         "the committed **`cpu`** results: MiniLM-L6 (all-MiniLM-L6-v2, 6 layers, hidden 384) on "
@@ -19,8 +23,9 @@ WHAT = {
 }
 
 
-def banner(profile: str, train: bool) -> str:
-    """Markdown for the top of a notebook."""
+def banner(profile: str, train: bool, datasets: Sequence[str] = ()) -> str:
+    """Markdown for the top of a notebook; names the data sets that fall back to the bundled
+    demo sample (``datasets``), so that fallback is said once, in words, where it is read."""
     what = WHAT.get(profile, f"profile **`{profile}`**")
     runs = (
         "Running it trains the runs that have no record yet (`train = True`)."
@@ -35,4 +40,6 @@ def banner(profile: str, train: bool) -> str:
         if profile != "smoke"
         else 'The real results: `profile = "cpu"` with `train = False` (the committed notebooks).'
     )
-    return f"> **What you are looking at.** This notebook shows {what}. {runs} {switch}"
+    text = f"> **What you are looking at.** This notebook shows {what}. {runs} {switch}"
+    notice = bundled_notice(datasets)
+    return text if notice is None else f"{text}\n>\n> {notice}"
