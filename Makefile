@@ -43,7 +43,7 @@ $(VENV524)/.installed: pyproject.toml constraints.txt
 test-524: $(VENV524)/.installed
 	HF_HUB_OFFLINE=1 $(VENV524)/bin/python -m pytest -q tests/test_prefix.py tests/test_prefix_top.py tests/test_train.py \
 		tests/test_local.py tests/test_contrastive.py tests/test_artifacts.py tests/test_dropout.py \
-		tests/test_precision.py tests/test_peft_methods.py
+		tests/test_precision.py tests/test_peft_methods.py tests/test_peft_serving.py
 
 demo: venv
 	HF_HUB_OFFLINE=1 $(BIN)/python -m htclib.run --profile smoke
