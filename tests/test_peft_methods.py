@@ -139,3 +139,62 @@ def test_the_matched_rows_train_the_prefix_s_share_on_minilm():
     rows = profiles.get_profile("cpu").peft_rows
     assert trained_share("lora", enc, rows["lora-r15"][1]) == pytest.approx(prefix, rel=1e-9)
     assert trained_share("adapter", enc, rows["adapter-29"][1]) == pytest.approx(prefix, rel=0.02)
+
+
+def test_best_method_is_chosen_on_dev_at_each_row_s_chosen_lr():
+    from htclib.lab import profiles
+    from htclib.lab.claims import best_method_claims, claims_for
+
+    p = profiles.replace(profiles.get_profile("cpu"), peft_lrs={"lora-r15": 1e-3, "ia3": 3e-3})
+
+    def rec(method, seed, dev, lr, size=None, prefix="-", ds="wos"):
+        return {"dataset": ds, "method": method, "variant": "", "prefix_length": prefix,
+                "seed": seed, "best_dev": dev,
+                "config": {"model": {"recipe": "htclib", "encoder_dropout": True, "peft_size": size},
+                           "train": {"lr": lr, "selection": p.selection}}}  # fmt: skip
+
+    recs = [
+        rec("spp", 0, 0.63, 0.01, prefix="30"), rec("spp", 1, 0.62, 0.01, prefix="30"),
+        rec("lora", 0, 0.64, 1e-3, 15), rec("lora", 1, 0.58, 1e-3, 15),  # mean 0.61
+        rec("lora", 0, 0.90, 5e-3, 15),  # another lr of the search: not the row
+        rec("ia3", 0, 0.55, 3e-3),
+        rec("bitfit", 0, 0.99, 1e-3),  # no lr chosen yet: not a candidate
+        rec("lora", 0, 0.99, 1e-3, 15, ds="amazon3"),  # amazon3: one candidate, no claim
+    ]  # fmt: skip
+    (claim,) = best_method_claims(recs, p)
+    assert claim.datasets == ("wos",)
+    assert (claim.a.method, claim.a.size, claim.b.method) == ("spp", None, "lora")
+    assert claim.a.label() in claim.text and "chosen on dev" in claim.text
+    # the registered profile has chosen no lr yet: its claims name no best method, with or
+    # without records
+    cpu = profiles.get_profile("cpu")
+    if not cpu.peft_lrs:
+        assert not [c for c in claims_for("cpu", recs) if c.text.startswith("best")]
+
+
+def test_time_to_target_counts_epochs_until_cls_same_seed_level():
+    from htclib.lab.analysis import time_to_target
+
+    def rec(method, seed, devs, size=None, prefix="-", fraction=None):
+        return {"dataset": "wos", "method": method, "variant": "", "prefix_length": prefix,
+                "seed": seed, "best_dev": max(devs),
+                "history": [{"dev_headline": d, "seconds": 10.0} for d in devs],
+                "config": {"model": {"recipe": "htclib", "encoder_dropout": True,
+                                     "peft_size": size},
+                           "data": {"train_fraction": fraction}, "train": {}}}  # fmt: skip
+
+    recs = [
+        rec("cls", 0, [0.5, 0.6]), rec("cls", 1, [0.4, 0.8]),
+        rec("lora", 0, [0.3, 0.58, 0.6], 15),  # 0.95 x 0.6 = 0.57: epoch 2
+        rec("lora", 1, [0.5, 0.7, 0.75], 15),  # 0.95 x 0.8 = 0.76: never
+        rec("lora", 2, [0.9], 15),  # no CLS run with seed 2: no target
+        rec("spp", 0, [0.1, 0.2, 0.3, 0.59], prefix="30"),  # epoch 4
+        rec("cls", 0, [0.99], fraction=0.1),  # a training-size run: not the target
+    ]  # fmt: skip
+    t = time_to_target(recs).set_index("model")
+    assert list(t.index) == ["lora r15", "spp 30"]
+    assert t.loc["lora r15", "seeds reaching"] == "1/2"
+    assert (
+        t.loc["lora r15", "epochs to target"] == 2 and t.loc["lora r15", "seconds to target"] == 20
+    )
+    assert t.loc["spp 30", "epochs to target"] == 4

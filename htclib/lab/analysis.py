@@ -120,3 +120,66 @@ def peft_search_table(records: list[dict], profile) -> pd.DataFrame:
         for lr, score in sorted(d["scores"].items())
     ]
     return pd.DataFrame(rows)
+
+
+def time_to_target(records: list[dict], fraction: float = 0.95) -> pd.DataFrame:
+    """Time to accuracy of global models from their histories: per data set and model, the
+    epochs and the recorded training seconds until the dev headline micro-F1 first reaches
+    ``fraction`` x CLS-tuning's best dev score *with the same seed* (the number a practitioner
+    feels: how long until a model is about as good as full fine-tuning), as the median over
+    seeds and how many seeds reached it. Seconds include contrastive pre-training where a run
+    has it; they were recorded while several runs shared the cores, so they compare roughly,
+    epochs exactly. Local models (scored whole only once their last level trains) are left to
+    ``benchmarks.time_to_accuracy``."""
+    from .results import method_label, recipe_label, size_tag
+
+    # a training-size curve run is not its row (and its CLS run is not the target)
+    records = [r for r in records
+               if r.get("config", {}).get("data", {}).get("train_fraction") is None]  # fmt: skip
+    cls_best = {(r["dataset"], r.get("seed", 0)): r["best_dev"] for r in records
+                if r["method"] == "cls" and r.get("best_dev") is not None}  # fmt: skip
+    rows = []
+    for r in records:
+        hist = r.get("history") or []
+        target = cls_best.get((r["dataset"], r.get("seed", 0)))
+        if r["method"] in ("cls", "local") or not hist or target is None:
+            continue
+        size = size_tag(r["method"], r.get("config", {}).get("model", {}).get("peft_size"))
+        prefix = r.get("prefix_length", "-")
+        cl_lr = (r.get("config", {}).get("contrastive") or {}).get("lr")
+        parts = (
+            method_label(r),
+            size,
+            prefix,
+            f"CL lr {cl_lr:g}" if cl_lr else "",
+            "" if recipe_label(r) == "htclib" else recipe_label(r),  # the default recipe unsaid
+        )
+        model = " ".join(str(x) for x in parts if x and x != "-")
+        seconds = float((r.get("contrastive_history") or {}).get("seconds", 0.0))
+        reached = None
+        for n, h in enumerate(hist, start=1):
+            seconds += h["seconds"]
+            if h["dev_headline"] >= fraction * target:
+                reached = (n, seconds)
+                break
+        rows.append({"dataset": r["dataset"], "model": model, "seed": r.get("seed", 0),
+                     "epochs": reached[0] if reached else None,
+                     "seconds": reached[1] if reached else None})  # fmt: skip
+    cols = ["dataset", "model", "seeds reaching", "epochs to target", "seconds to target"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame(rows)
+    out = (
+        df.groupby(["dataset", "model"], sort=True)
+        .agg(
+            n=("seed", "size"),
+            hit=("epochs", "count"),
+            epochs=("epochs", "median"),
+            seconds=("seconds", "median"),
+        )
+        .reset_index()
+    )
+    out["seeds reaching"] = [f"{h}/{n}" for h, n in zip(out.hit, out.n, strict=True)]
+    out["epochs to target"] = out.epochs.round(1)
+    out["seconds to target"] = out.seconds.round(0)
+    return out[cols]

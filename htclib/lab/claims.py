@@ -368,9 +368,10 @@ def format_p(p: float) -> str:
     return f"{p:.2g}" if p >= 0.001 else "< 0.001"
 
 
-def claims_for(profile: str):
+def claims_for(profile: str, records: list[dict] | None = None):
     """The paper's claims at the profile's own prefix lengths (the paper's 30 / 10-20 / 10-30
-    where the profile is unknown)."""
+    where the profile is unknown), and with ``records`` the best parameter-efficient method per
+    data set (:func:`best_method_claims`: it is chosen from the records' dev scores)."""
     from .profiles import PROFILES
 
     p = PROFILES.get(profile)
@@ -385,6 +386,8 @@ def claims_for(profile: str):
 
     claims = paper_claims(str(p.global_lengths[-1]), short, long, recipe_for("ptv2", p.encoder))
     claims += peft_method_claims(p)
+    if records is not None:
+        claims += best_method_claims(records, p)
     pin = lambda row: replace(row, selection=p.selection)  # noqa: E731
     return [replace(c, a=pin(c.a), b=pin(c.b)) for c in claims]
 
@@ -405,6 +408,52 @@ def peft_method_claims(p) -> list[Claim]:
     return out
 
 
+def peft_row(p, tag: str) -> Row:
+    """The table row of ``Profile.peft_rows[tag]``: LoRA and adapters by their size, prompt
+    tuning by its P, IA3 and BitFit by their method alone."""
+    method, size = p.peft_rows[tag]
+    prefix = str(p.global_lengths[-1]) if method == "prompt" else "-"
+    return Row(method, prefix=prefix, size=size)
+
+
+def best_method_claims(records: list[dict], p) -> list[Claim]:
+    """Per data set of ``Profile.peft_method_datasets``: the parameter-efficient row with the
+    best mean *dev* score over its seeds (the deep prefix at the last global length and every
+    ``peft_rows`` row) against the runner-up, as a claim tested on test. Chosen on dev so the
+    test interval is not the one that picked it; a data set with fewer than two such rows run
+    gets no claim (its rows are listed as missing elsewhere), and so does a row whose lr the
+    search has not chosen yet (``Profile.peft_lrs``)."""
+    from dataclasses import replace
+
+    candidates = [Row("spp", prefix=str(p.global_lengths[-1]))]
+    # a row's runs at its chosen lr only: the search's other lrs share its labels
+    candidates += [replace(peft_row(p, tag), train=(("lr", p.peft_lrs[tag]),))
+                   for tag in p.peft_rows if tag in p.peft_lrs]  # fmt: skip
+    out = []
+    for ds in p.peft_method_datasets:
+        dev = {}
+        for row in candidates:
+            row = replace(row, selection=p.selection)
+            scores = [r["best_dev"] for r in records
+                      if r.get("dataset") == ds and r.get("best_dev") is not None
+                      and row.matches(r)]  # fmt: skip
+            if scores:
+                dev[row] = sum(scores) / len(scores)
+        if len(dev) < 2:
+            continue
+        first, second = sorted(dev, key=lambda r: (-dev[r], r.label()))[:2]
+        out.append(
+            Claim(
+                f"best parameter-efficient method on {ds} (chosen on dev): "
+                f"{first.label()} over the runner-up",
+                first,
+                second,
+                datasets=(ds,),
+            )
+        )
+    return out
+
+
 def verdicts_markdown(
     results_dir: str | os.PathLike, profile: str, topics: list[str] | None = None
 ) -> str:
@@ -422,7 +471,7 @@ def topic_claims(
     ``topics`` (every claim when None)."""
     # the whole profile's table, then the topics' rows: the false-discovery control counts
     # every claim of the table (as results.md does), and the same resamples give the same p
-    t = claims_table(results_dir, claims_for(profile))
+    t = claims_table(results_dir, claims_for(profile, load_records(results_dir)))
     if topics is not None:
         t = t[[any(k in c for k in topics) for c in t.claim]]
     return t

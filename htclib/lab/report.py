@@ -84,7 +84,7 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
             "",
         ]
         lines += _per_dataset(rest, "###")
-    claims = claims_table(results_dir, claims_for(profile))
+    claims = claims_table(results_dir, claims_for(profile, load_records(results_dir)))
     claims_csv = results_dir / "claims.csv"
     atomic_write_text(claims_csv, claims.to_csv(index=False))
     if not claims.empty:
