@@ -381,6 +381,14 @@ def test_claims_csv_and_forest_plot(tmp_path):
     (title,) = [t for t in tall.findobj(matplotlib.text.Text) if "[profile: test]" in t.get_text()]
     panel = tall.axes[0].title.get_window_extent(renderer)
     assert tall.get_figheight() > 5 and panel.y1 <= title.get_window_extent(renderer).y0
+    # an interval running past the axis (its point inside) names the end it reaches: the axis
+    # fits the effects up to 10 points, and one of 10.4 falls inside it while its interval
+    # does not (the wos P-tuning v2 row of the cpu profile)
+    t = claims[claims.metric.notna()].copy()
+    wide = t.iloc[:1].assign(claim="wide", diff=-10.4, ci_low=-14.1, ci_high=-6.6)
+    wide = pd.concat([t.assign(diff=1.0, ci_low=-10.2, ci_high=8.0), wide], ignore_index=True)
+    texts = [a.get_text() for ax in plots.claims_forest(wide, "test").axes for a in ax.texts]
+    assert "← -14.1" in texts
 
 
 def test_ablation_rows_pin_their_settings_across_folders(tmp_path):

@@ -479,12 +479,18 @@ def claims_forest(claims: pd.DataFrame, profile: str) -> plt.Figure:
             if abs(float(r["diff"])) > lim:
                 side = np.sign(float(r["diff"]))
                 ax.annotate(f"{float(r['diff']):+.1f} [{lo:.1f}, {hi:.1f}] →"
-                            if side > 0 else f"← {float(r['diff']):+.1f}",
+                            if side > 0 else f"← {float(r['diff']):+.1f} [{lo:.1f}, {hi:.1f}]",
                             (side * lim, yi), ha="right" if side > 0 else "left", va="center",
                             fontsize=7.5, color=c)  # fmt: skip
                 continue
             if np.isfinite(lo):
                 ax.plot([lo, hi], [yi, yi], color=c, lw=2.2, solid_capstyle="butt")
+                # an interval running past the axis says where it ends (never cut silently)
+                for end, edge in ((lo, -lim), (hi, lim)):
+                    if abs(end) > lim and np.sign(end) == np.sign(edge):
+                        ax.annotate(f"{end:.1f} →" if edge > 0 else f"← {end:.1f}", (edge, yi),
+                                    xytext=(0, 4), textcoords="offset points", fontsize=7,
+                                    ha="right" if edge > 0 else "left", va="bottom", color=c)  # fmt: skip
                 kept = r.verdict == r["at 5% FDR"]
                 ax.plot(float(r["diff"]), yi, "o", color=c, ms=5, mfc=c if kept else "white",
                         mew=1.5)  # fmt: skip
