@@ -44,6 +44,16 @@ def test_a_model_has_one_colour_in_every_figure_and_variants_differ():
               "local-copy-10-20", "local-transform-10-20", "local-non-10-20",
               "local-copy-10-30", "linear-probe"]  # fmt: skip
     assert len({colour_of(m) for m in models}) == len(models)
+    # the PEFT figure's labels (``spp P10``, ``prompt P30``) and the claim sides' (``spp 10``,
+    # ``prompt 30``) name one model each: one colour
+    assert (
+        colour_of("spp P10") == colour_of("spp 10") == colour_of("spp-P10") != colour_of("spp 30")
+    )
+    assert colour_of("prompt P30") == colour_of("prompt 30") == colour_of("wos/prompt-P30/s0")
+    # a model of no known family never borrows a family's colour
+    from htclib.lab.colours import FAMILY_COLOURS, OTHER
+
+    assert not set(OTHER) & set(FAMILY_COLOURS.values())
 
 
 def test_f1_vs_share_draws_each_row_in_its_colour_with_its_seeds():

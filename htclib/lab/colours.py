@@ -36,10 +36,12 @@ FAMILY_COLOURS = {
     "bitfit": "#bcbd22",
     "adapter": "#2ca02c",
 }
-# models of no known family: a stable colour chosen by the label, outside the families' hues
-OTHER = ("#8c564b", "#bcbd22", "#9467bd", "#2ca02c", "#ff7f0e", "#17a589")
-_STARTS = ("cls", "spp", "local", "peft", "linear-probe", "tfidf-lr", "hiclass", "cl", "lora",
-           "ia3", "prompt", "bitfit", "adapter")  # fmt: skip
+# models of no known family: a stable colour chosen by the label, none of them a family's
+OTHER = ("#17a589", "#b8860b", "#5d6d7e", "#6c3483", "#a04000", "#1e8449")
+# the families a label names by its first word (after the compound names family() tries first)
+_PLAIN = ("cls", "spp", "local", "peft", "hiclass", "lora", "ia3", "prompt", "bitfit", "adapter")
+# how a model's part of a run name starts (``wos/spp-P30/s0`` -> ``spp-P30``)
+_STARTS = _PLAIN + ("linear-probe", "tfidf-lr", "cl")
 
 
 def family(label: str) -> str:
@@ -57,8 +59,7 @@ def family(label: str) -> str:
         or (s.startswith("cl") and not s.startswith("cls"))
     ):
         return "spp+cl"
-    for name in ("cls", "spp", "local", "peft", "hiclass", "lora", "ia3", "prompt", "bitfit",
-                 "adapter"):  # fmt: skip
+    for name in _PLAIN:
         if s.startswith(name):
             return name
     return "other"
@@ -80,8 +81,8 @@ def _variant_step(label: str, fam: str) -> float:
     if fam in ("lora", "adapter"):  # the size matched to the prefix's share is the base
         m = re.search(r"(?:-|\s)[rw](\d+)", s)
         return 0.0 if not m or int(m.group(1)) in (15, 29) else 1.2
-    if fam in ("spp", "peft"):
-        m = re.search(r"(?:-p| )(\d+)", s)
+    if fam in ("spp", "peft", "prompt"):  # by P: ``prompt P30``, ``prompt 30``, ``prompt-P30``
+        m = re.search(r"(?:-p| p?)(\d+)", s)
         length = int(m.group(1)) if m else 30
         extra = {"nodrop": -1.6, "ptv2": -2.4, "tokinit": 1.8}
         for k, v in extra.items():
