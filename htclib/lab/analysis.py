@@ -147,12 +147,13 @@ def time_to_target(records: list[dict], fraction: float = 0.95) -> pd.DataFrame:
         size = size_tag(r["method"], r.get("config", {}).get("model", {}).get("peft_size"))
         prefix = r.get("prefix_length", "-")
         cl_lr = (r.get("config", {}).get("contrastive") or {}).get("lr")
+        recipe = recipe_label(r)
         parts = (
             method_label(r),
             size,
             prefix,
             f"CL lr {cl_lr:g}" if cl_lr else "",
-            "" if recipe_label(r) == "htclib" else recipe_label(r),  # the default recipe unsaid
+            "" if recipe == "htclib" else recipe,  # the default recipe unsaid
         )
         model = " ".join(str(x) for x in parts if x and x != "-")
         seconds = float((r.get("contrastive_history") or {}).get("seconds", 0.0))
