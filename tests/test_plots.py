@@ -87,7 +87,7 @@ def test_f1_vs_share_draws_each_row_in_its_colour_with_its_seeds():
     means = [ln for ln in ax.get_lines() if ln.get_marker() == "D"]
     labels = sorted(ln.get_label() for ln in means)
     assert labels == sorted(
-        ["cls (3)", "lora r15 (3)", "lora r8 (3)", "prompt P30 (3)", "spp P30 (3)"]
+        ["cls (3)", "lora r15 (3)", "lora r8 (3)", "prompt 30 (3)", "spp 30 (3)"]
     )
     for ln in means:
         assert to_hex(ln.get_color()) == colour_of(ln.get_label().rsplit(" (", 1)[0])

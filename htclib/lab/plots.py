@@ -647,7 +647,8 @@ def f1_vs_share(df: pd.DataFrame, profile: str) -> plt.Figure:
 
 
 def _peft_label(method: str, prefix, size) -> str:
-    """``lora r15``, ``adapter w29``, ``prompt P30``, ``spp P30``, ``ia3``, ``cls``."""
+    """``lora r15``, ``adapter w29``, ``prompt 30``, ``spp 30``, ``ia3``, ``cls``: the names the
+    claims and tables give these rows, so a figure's legend reads as its table."""
     from ..method.peft_methods import DEFAULT_ADAPTER_SIZE, DEFAULT_LORA_RANK
 
     size = None if size is None or (isinstance(size, float) and np.isnan(size)) else int(size)
@@ -655,5 +656,5 @@ def _peft_label(method: str, prefix, size) -> str:
         default = DEFAULT_LORA_RANK if method == "lora" else DEFAULT_ADAPTER_SIZE
         return f"{method} {size_tag(method, size or default)}"
     if method in ("prompt", "spp", "peft"):
-        return f"{method} P{prefix}"
+        return f"{method} {prefix}"
     return method
