@@ -124,3 +124,19 @@ def test_a_seed_whose_config_differs_is_not_pooled_silently(tmp_path):
     _record(both, "x2", 2, gold, _model(gold, 0.1, 2))
     t2 = claims_table([both], [claim], n_resamples=100)
     assert "code: 2 commit(s), 1 unrecorded" in t2.pooling.iloc[0]
+
+
+def test_the_table_tells_a_seed_limit_from_a_test_text_limit():
+    def comp(text_se, k):
+        return M.MethodComparison(
+            metric="micro", diff=0.0, low=0, high=0, p=1, verdict="", se=1, df=4, mde=1,
+            seeds_for_1pt=k, aso_eps=1, aso_eps_reverse=1, p_improve=0.5, seeds_a=5,
+            seeds_b=5, n_texts=200, text_se=text_se,
+        )  # fmt: skip
+
+    # SE 0.5 from the texts: 2.80 x 0.5 = 1.40 points, out of reach with any number of seeds
+    assert comp(0.5, None).seeds_for_1pt_text() == "none: texts (1.40)"
+    assert comp(0.2, None).seeds_for_1pt_text() == "> 50"  # the seeds' spread, not the texts
+    assert comp(0.2, 8).seeds_for_1pt_text() == "8"
+    # seeds_for agrees: where the floor exceeds 1 point it never reaches 1 point
+    assert comp(0.5, None).mde_floor > 1 and M.seeds_for(1.0, 0.1, 0.1, 0.5**2) is None

@@ -308,9 +308,7 @@ def claims_table(
                         "p": format_p(m.p) if tested else "",
                         "verdict": m.verdict,
                         "MDE": f"{m.mde:.2f}" if tested else "",
-                        "seeds for 1 pt": ""
-                        if not tested
-                        else (str(m.seeds_for_1pt) if m.seeds_for_1pt else "> 50"),
+                        "seeds for 1 pt": m.seeds_for_1pt_text() if tested else "",
                         "ASO eps": f"{m.aso_eps:.2f} / {m.aso_eps_reverse:.2f}"
                         if m.aso_eps == m.aso_eps
                         else "",
