@@ -140,3 +140,23 @@ def test_the_table_tells_a_seed_limit_from_a_test_text_limit():
     assert comp(0.2, 8).seeds_for_1pt_text() == "8"
     # seeds_for agrees: where the floor exceeds 1 point it never reaches 1 point
     assert comp(0.5, None).mde_floor > 1 and M.seeds_for(1.0, 0.1, 0.1, 0.5**2) is None
+
+
+def test_seed_needs_lists_the_rows_more_seeds_would_resolve_largest_first():
+    import pandas as pd
+
+    from htclib.lab.claims import seed_needs
+
+    t = pd.DataFrame(
+        {
+            "dataset": ["a", "a", "b", "b", "c"],
+            "claim": ["x", "x", "y", "z", "w"],
+            "metric": ["Mi-F1", "Ma-F1", "Mi-F1", "Mi-F1", "Mi-F1"],
+            "seeds A/B": ["3/3", "3/3", "5/3", "5/5", "5/5"],
+            "seeds for 1 pt": ["8", "> 50", "4", "none: texts (1.40)", "5"],
+        }
+    )
+    out = seed_needs(t)
+    # 'a' needs 8 (has 3), 'b' 4 (its smaller side has 3); '> 50', texts-bound and met are out
+    assert list(zip(out.dataset, out["seeds for 1 pt"], strict=True)) == [("a", "8"), ("b", "4")]
+    assert seed_needs(t.iloc[0:0]).empty

@@ -361,6 +361,20 @@ def with_fdr(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def seed_needs(table: pd.DataFrame) -> pd.DataFrame:
+    """The claim rows where more seeds would resolve a 1-point effect: "seeds for 1 pt" is a
+    count above the seeds either side has now (not "> 50", not bounded by the test texts).
+    One row per claim, data set and metric, the largest need first: what to train next."""
+    cols = ["dataset", "claim", "metric", "seeds A/B", "seeds for 1 pt"]
+    if table.empty or "seeds for 1 pt" not in table:
+        return pd.DataFrame(columns=cols)
+    t = table[table["seeds for 1 pt"].astype(str).str.fullmatch(r"\d+")].copy()
+    need = t["seeds for 1 pt"].astype(int)
+    have = t["seeds A/B"].astype(str).str.split("/").map(lambda ab: min(int(x) for x in ab))
+    t = t[need > have].assign(_need=need)
+    return t.sort_values(["_need", "dataset"], ascending=[False, True])[cols].reset_index(drop=True)
+
+
 def format_p(p: float) -> str:
     """A p-value as a reader takes it: two significant digits, below 0.001 as '< 0.001'."""
     return f"{p:.2g}" if p >= 0.001 else "< 0.001"

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..io import atomic_write_text
 from ..training.metrics import HEADLINE, MACRO_CONVENTION
-from .claims import CLAIM_COLUMNS, claims_for, claims_table
+from .claims import CLAIM_COLUMNS, claims_for, claims_table, seed_needs
 from .results import (
     _markdown,
     curve_table,
@@ -98,6 +98,19 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
             _markdown(claims[CLAIM_COLUMNS].astype(object).fillna("")),
             "",
         ]
+        needs = seed_needs(claims)
+        if not needs.empty:
+            lines += [
+                "### Where more seeds would resolve a 1-point effect",
+                "",
+                "The claim rows whose 'seeds for 1 pt' is a count above the seeds they have (at "
+                "the seed SDs measured so far, so the count moves as seeds land): the runs that "
+                "can still change a verdict. Rows marked 'none: texts' above need a larger test "
+                "split instead.",
+                "",
+                _markdown(needs),
+                "",
+            ]
     curve = curve_table(df)
     if not curve.empty:
         fmt = lambda m, s: f"{m:.2f}" if np.isnan(s) else f"{m:.2f} ± {s:.2f}"  # noqa: E731
