@@ -92,3 +92,34 @@ def test_f1_vs_share_draws_each_row_in_its_colour_with_its_seeds():
     for ln in means:
         assert to_hex(ln.get_color()) == colour_of(ln.get_label().rsplit(" (", 1)[0])
     assert plots.f1_vs_share(df[df.method.isin(["spp", "cls"])], "test").axes[0].texts  # no data
+
+
+def test_prefix_length_curve_draws_cls_tuning_band_inside_its_axis():
+    import pandas as pd
+
+    rows = [("spp", p, 72.0 + p / 20 + 0.2 * s) for p in (10, 30) for s in range(3)]
+    rows += [("cls", "-", 76.0 + 0.5 * s) for s in range(3)]  # 3 points above every SPP dot
+    df = pd.DataFrame(
+        [
+            {
+                "dataset": "amazon3",
+                "method": m,
+                "prefix": p,
+                "micro_f1": f,
+                "macro_f1": f - 40,
+                "train_subset": None,
+                "contrastive": "",
+                "recipe": "htclib",
+            }  # fmt: skip
+            for m, p, f in rows
+        ]
+    )
+    fig = plots.f1_vs_prefix_length(df, "test")
+    ax = fig.axes[0]
+    labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "CLS-tuning, mean ± sd over its seeds" in labels
+    low, high = ax.get_ylim()
+    assert low <= 76.5 - 0.5 and high >= 76.5 + 0.5  # the band is seen, not cut off by the axis
+    # without CLS-tuning records the curve still draws, with no band
+    fig = plots.f1_vs_prefix_length(df[df.method == "spp"], "test")
+    assert not any("CLS" in t.get_text() for leg in fig.legends for t in leg.get_texts())

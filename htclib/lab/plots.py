@@ -185,7 +185,7 @@ def f1_vs_prefix_length(df: pd.DataFrame, profile: str) -> plt.Figure:
             if len(c):
                 m, sd = c.mean(), (c.std() if len(c) > 1 else 0.0)
                 ax.axhspan(m - sd, m + sd, color=colour_of("cls"), alpha=0.2, lw=0,
-                           label=f"CLS-tuning, mean ± sd ({len(c)} seeds)")  # fmt: skip
+                           label="CLS-tuning, mean ± sd over its seeds")  # fmt: skip
                 ax.axhline(m, color=colour_of("cls"), lw=1, ls="--")
             spp = colour_of("spp 30")
             ax.plot(dd.P, dd[col], "o", ms=4, alpha=0.7, color=spp, label="SPP, one seed")

@@ -296,10 +296,13 @@ def run_many(
     out_root: str | os.PathLike,
     force: bool = False,
     train: bool = True,
+    name_missing: bool = True,
 ) -> list[dict]:
     """The records of ``cfgs`` in order, training the missing ones (:func:`run`). With
     ``train=False`` (records only: drawing a long profile from its committed runs on a fresh
-    clone) a run without a record is left out, and the missing ones are named. Progress bars
+    clone) a run without a record is left out, and the missing ones are named (unless
+    ``name_missing`` is False: another notebook's runs read as a reference, which that
+    notebook names). Progress bars
     are off where ``HTCLIB_PROGRESS=0`` (``python -m htclib.run`` sets it for its headless
     notebooks: a text bar in a saved notebook is a trail of stderr fragments)."""
     progress = os.environ.get("HTCLIB_PROGRESS", "1") != "0"
@@ -309,7 +312,7 @@ def run_many(
             out.append(run(cfg, out_root, force=force and train, progress=progress))
         else:
             missing.append(cfg.name)
-    if missing:
+    if missing and name_missing:
         more = " ..." if len(missing) > 6 else ""
         print(
             f"records only: {len(missing)} of {len(cfgs)} runs have no record yet "
