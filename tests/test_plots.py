@@ -28,7 +28,22 @@ def test_cl_loss_curves_colour_by_row_and_style_by_seed():
     assert colour[0] == colour[1] != colour[2] == colour[3]
     assert style[0] == style[2] != style[1] == style[3]
     labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
-    assert labels == [*rows, "s0", "s1"]
+    assert labels == ["spp-P30-cl-simcse", "spp-P30-cl-simcse-lr0.01", "s0", "s1", "wos"]
+
+
+def test_cl_figure_gives_each_data_set_its_loss_panel_and_names_the_pca_run():
+    diag = {f"{ds}/spp-P30-cl-simcse/s{s}": _diag([3.0, 2.0]) for ds in ("wos", "dbpedia")
+            for s in range(5)}  # fmt: skip
+    diag["dbpedia/spp-P30-cl-simcse/s1"].update(
+        pca_before=[[0, 0], [1, 1]], pca_after=[[0, 1], [1, 0]], pca_labels=["a", "b"]
+    )
+    fig = plots.contrastive_diagnostics(diag, "test")
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:2] == ["wos: CL pre-training loss", "dbpedia: CL pre-training loss"]
+    assert "PCA of [CLS]: dbpedia/spp-P30-cl-simcse/s1 (colour: top-level label)" in titles
+    # five seeds, five line styles (s4 no longer drawn as s0)
+    styles = [str(ln._unscaled_dash_pattern) for ln in fig.axes[0].get_lines()]
+    assert len(set(styles)) == 5
 
 
 def test_a_model_has_one_colour_in_every_figure_and_variants_differ():

@@ -247,81 +247,70 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
 
 
 def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
-    """Loss curve, alignment/uniformity before and after CL, and a 2-D PCA of [CLS] embeddings."""
+    """Contrastive pre-training at a glance. Top row: the CL loss per data set (their losses
+    differ in scale and steps), a colour per row (its CL lr), a line style per seed. Bottom row:
+    alignment / uniformity before -> after CL for every run (a marker per data set), and a 2-D
+    PCA of one run's [CLS] states before and after, named in its title."""
     if not diag:
         return no_data("Contrastive pre-training", profile, "No CL -> BCE run yet.")
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-    # One colour per row (the name without its "/s<seed>"), one line style per seed: with three
-    # seeds of several rows, one colour per run repeats the palette and no line can be told apart.
     parts = {name: row_and_seed(name) for name in diag}
-    rows = list(dict.fromkeys(row for row, _ in parts.values()))
-    seeds = list(dict.fromkeys(seed for _, seed in parts.values()))
-    row_colour = {r: colour_of(r) for r in rows}
-    style_of = {seed: ["-", "--", ":", "-."][i % 4] for i, seed in enumerate(seeds)}
+    datasets = list(dict.fromkeys(row.split("/")[0] for row, _ in parts.values()))
+    models = list(dict.fromkeys(row.split("/", 1)[-1] for row, _ in parts.values()))
+    seeds = sorted(dict.fromkeys(seed for _, seed in parts.values()))
+    colour = {m: colour_of(m) for m in models}
+    style_of = {seed: SEED_STYLES[i % len(SEED_STYLES)] for i, seed in enumerate(seeds)}
+    marker_of = {ds: "osX^v"[i % 5] for i, ds in enumerate(datasets)}
+    ncols = max(len(datasets), 2)
+    fig = plt.figure(figsize=(4.6 * ncols, 8.2))
+    grid = fig.add_gridspec(2, ncols * 2)
+    loss_axes = [fig.add_subplot(grid[0, 2 * i : 2 * i + 2]) for i in range(len(datasets))]
+    half = ncols  # the bottom row: two equal panels
+    au_ax, pca_ax = fig.add_subplot(grid[1, :half]), fig.add_subplot(grid[1, half:])
     for name, d in diag.items():
         row, seed = parts[name]
-        colour = row_colour[row]
-        axes[0].plot(
-            np.arange(1, len(d["loss"]) + 1), d["loss"], color=colour, linestyle=style_of[seed]
-        )
-        axes[1].scatter(
-            [d["before"]["uniformity"], d["after"]["uniformity"]],
-            [d["before"]["alignment"], d["after"]["alignment"]],
-            color=colour,
-        )
-        axes[1].annotate(
-            "",
-            xy=(d["after"]["uniformity"], d["after"]["alignment"]),
-            xytext=(d["before"]["uniformity"], d["before"]["alignment"]),
-            arrowprops={"arrowstyle": "->", "color": "black"},
-        )
-    axes[0].set(xlabel="step", ylabel="contrastive loss", title="CL pre-training loss")
-    # Below the figure, rows by colour and seeds by line style: inside the loss panel the legend
-    # hid the curves.
-    rows_legend = fig.legend(
-        handles=[plt.Line2D([], [], color=c, label=r) for r, c in row_colour.items()],
-        fontsize=7,
-        ncol=3,
-        loc="upper left",
-        bbox_to_anchor=(0.02, 0.0),
-    )
-    fig.add_artist(rows_legend)
-    fig.legend(
-        handles=[
-            plt.Line2D([], [], color="grey", linestyle=ls, label=s or "(no seed)")
-            for s, ls in style_of.items()
-        ],
-        fontsize=7,
-        title="seed",
-        title_fontsize=7,
-        loc="upper left",
-        bbox_to_anchor=(0.62, 0.0),
-    )
-    axes[1].set(
-        xlabel="uniformity (lower = more spread)",
-        ylabel="alignment (lower = closer views)",
-        title="before -> after CL",
-    )
+        ds, model = row.split("/")[0], row.split("/", 1)[-1]
+        ax = loss_axes[datasets.index(ds)]
+        ax.plot(np.arange(1, len(d["loss"]) + 1), d["loss"], color=colour[model],
+                linestyle=style_of[seed], lw=1.2)  # fmt: skip
+        au_ax.scatter([d["before"]["uniformity"], d["after"]["uniformity"]],
+                      [d["before"]["alignment"], d["after"]["alignment"]],
+                      color=colour[model], marker=marker_of[ds], s=28)  # fmt: skip
+        au_ax.annotate("", xy=(d["after"]["uniformity"], d["after"]["alignment"]),
+                       xytext=(d["before"]["uniformity"], d["before"]["alignment"]),
+                       arrowprops={"arrowstyle": "->", "color": colour[model], "lw": 0.8})  # fmt: skip
+    for ax, ds in zip(loss_axes, datasets, strict=True):
+        ax.set(xlabel="step", title=f"{ds}: CL pre-training loss")
+        ax.title.set_fontsize(10)
+    loss_axes[0].set_ylabel("contrastive loss")
+    au_ax.set(xlabel="uniformity (lower = more spread)", ylabel="alignment (lower = closer views)",
+              title="before -> after CL, every run")  # fmt: skip
+    au_ax.title.set_fontsize(10)
+    # one legend for the figure, under the loss row: rows by colour, seeds by line style, data
+    # sets by marker (inside a panel it hid the curves)
+    handles = [plt.Line2D([], [], color=c, lw=2, label=m) for m, c in colour.items()]
+    handles += [plt.Line2D([], [], color="grey", ls=ls, label=s or "(no seed)")
+                for s, ls in style_of.items()]  # fmt: skip
+    handles += [plt.Line2D([], [], color="grey", marker=mk, ls="", label=ds)
+                for ds, mk in marker_of.items()]  # fmt: skip
+    fig.legend(handles=handles, fontsize=7, ncol=len(handles), loc="center",
+               bbox_to_anchor=(0.5, 0.505), frameon=False)  # fmt: skip
     # The PCA panel shows the first run that recorded one (global CL runs do; levels do not).
-    first = next((d for d in diag.values() if "pca_before" in d), None)
+    name, first = next(((n, d) for n, d in diag.items() if "pca_before" in d), ("", None))
     for key, marker in (("pca_before", "o"), ("pca_after", "^")) if first else ():
         pts, lab = np.asarray(first[key]), np.asarray(first["pca_labels"])
         for c in np.unique(lab):
-            axes[2].scatter(
-                pts[lab == c, 0],
-                pts[lab == c, 1],
-                s=8,
-                marker=marker,
-                alpha=0.6,
-                label=f"{c} ({'before' if key == 'pca_before' else 'after'})",
-            )
-    axes[2].set(title="PCA of [CLS] (top-level colour)", xlabel="PC1", ylabel="PC2")
-    if first:
-        axes[2].legend(fontsize=6, ncol=2)
+            pca_ax.scatter(pts[lab == c, 0], pts[lab == c, 1], s=8, marker=marker, alpha=0.6,
+                           label=f"{c} ({'before' if key == 'pca_before' else 'after'})")  # fmt: skip
+    # the panel names the run it shows: one run of many in the others
+    pca_ax.set(title=f"PCA of [CLS]: {name} (colour: top-level label)" if first else "PCA of [CLS]",
+               xlabel="PC1", ylabel="PC2")  # fmt: skip
+    pca_ax.title.set_fontsize(10)
+    if first:  # beside the panel: inside it covered points
+        pca_ax.legend(fontsize=6, ncol=1, loc="center left", bbox_to_anchor=(1.01, 0.5))
     else:
-        axes[2].text(0.5, 0.5, "no PCA recorded", ha="center", va="center")
+        pca_ax.text(0.5, 0.5, "no PCA recorded", ha="center", va="center")
     _title(fig, "Contrastive pre-training", profile)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=3.5)
     return fig
 
 
