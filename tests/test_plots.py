@@ -65,6 +65,10 @@ def test_a_model_has_one_colour_in_every_figure_and_variants_differ():
         colour_of("spp P10") == colour_of("spp 10") == colour_of("spp-P10") != colour_of("spp 30")
     )
     assert colour_of("prompt P30") == colour_of("prompt 30") == colour_of("wos/prompt-P30/s0")
+    # the shared top level of the local variants is none of them (it had copy 10/30's shade)
+    local = [colour_of(f"local-{v}-{ls} L2") for v in ("copy", "transform", "non")
+             for ls in ("10-20", "10-30", "10-20-30")]  # fmt: skip
+    assert colour_of("local L1 (shared)") not in local
     # a model of no known family never borrows a family's colour
     from htclib.lab.colours import FAMILY_COLOURS, OTHER
 
