@@ -498,6 +498,12 @@ def test_verdicts_markdown_shows_a_topics_rows_adjusted_over_the_whole_table(tmp
     row = full[(full.claim.str.contains("CLS-tuning")) & (full.metric == "Mi-F1")].iloc[0]
     assert f"p {row['p']} (BH {row['p (BH)']}) → **holds**" in text
     assert "linear probe" not in text  # another topic's rows stay out
+    # what a 1-point effect would take, in words: seeds, or the test texts' floor
+    from htclib.lab.claims import _one_point
+
+    assert _one_point(row["seeds for 1 pt"]) in text and _one_point(row["seeds for 1 pt"])
+    assert _one_point("8") == "1 point needs 8 seeds a side; "
+    assert "MDE floor is 2.31" in _one_point("none: texts (2.31)")
 
 
 def test_cached_compare_reuses_only_an_identical_question(tmp_path, monkeypatch):

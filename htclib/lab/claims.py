@@ -516,6 +516,20 @@ def verdicts_of(t: pd.DataFrame, results_dir: str | os.PathLike, profile: str) -
             f"- {r['claim']} on {r['dataset']}, {r['metric']}: A − B = {r['A - B']:+.2f} "
             f"{r['95% CI']}, p {r['p']} (BH {r['p (BH)']}) → **{r['verdict']}**{fdr}; "
             f"MDE {r['MDE']} (seeds {r['seeds A/B']}, {r['test texts']} test texts; "
+            f"{_one_point(r.get('seeds for 1 pt', ''))}"
             f"instance-level: {r['instance verdict']}, p {r['instance p']})"
         )
     return "\n".join(lines)
+
+
+def _one_point(need: str) -> str:
+    """What a 1-point effect would take, in words (the table's "seeds for 1 pt")."""
+    need = str(need or "")
+    if need.isdigit():
+        return f"1 point needs {need} seeds a side; "
+    if need.startswith("none: texts"):
+        floor = need.split("(")[-1].rstrip(")")
+        return f"no seed count resolves 1 point on these texts, whose MDE floor is {floor}; "
+    if need == "> 50":
+        return "1 point needs more than 50 seeds a side; "
+    return ""
