@@ -41,6 +41,11 @@ def test_cl_figure_gives_each_data_set_its_loss_panel_and_names_the_pca_run():
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[:2] == ["wos: CL pre-training loss", "dbpedia: CL pre-training loss"]
     assert "PCA of [CLS]: dbpedia/spp-P30-cl-simcse/s1 (colour: top-level label)" in titles
+    # a local model's levels are its own models, with their seed
+    assert plots._cl_row_and_seed("wos/local-copy-10-20-cl-simcse/s0 L2") == (
+        "wos/local-copy-10-20-cl-simcse L2",
+        "s0",
+    )
     # five seeds, five line styles (s4 no longer drawn as s0)
     styles = [str(ln._unscaled_dash_pattern) for ln in fig.axes[0].get_lines()]
     assert len(set(styles)) == 5

@@ -246,6 +246,14 @@ def local_variants(df: pd.DataFrame, profile: str) -> plt.Figure:
     return fig
 
 
+def _cl_row_and_seed(name: str) -> tuple[str, str]:
+    """A CL run's row and seed; a local model's level (``wos/local-copy-10-20-cl-simcse/s0 L2``)
+    stays with its row, so its levels are two models of one seed, not one model of no seed."""
+    base, _, level = name.partition(" ")
+    row, seed = row_and_seed(base)
+    return (f"{row} {level}" if level else row), seed
+
+
 def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
     """Contrastive pre-training at a glance. Top row: the CL loss per data set (their losses
     differ in scale and steps), a colour per row (its CL lr), a line style per seed. Bottom row:
@@ -253,7 +261,7 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
     PCA of one run's [CLS] states before and after, named in its title."""
     if not diag:
         return no_data("Contrastive pre-training", profile, "No CL -> BCE run yet.")
-    parts = {name: row_and_seed(name) for name in diag}
+    parts = {name: _cl_row_and_seed(name) for name in diag}
     datasets = list(dict.fromkeys(row.split("/")[0] for row, _ in parts.values()))
     models = list(dict.fromkeys(row.split("/", 1)[-1] for row, _ in parts.values()))
     seeds = sorted(dict.fromkeys(seed for _, seed in parts.values()))
@@ -292,7 +300,7 @@ def contrastive_diagnostics(diag: dict, profile: str) -> plt.Figure:
                 for s, ls in style_of.items()]  # fmt: skip
     handles += [plt.Line2D([], [], color="grey", marker=mk, ls="", label=ds)
                 for ds, mk in marker_of.items()]  # fmt: skip
-    fig.legend(handles=handles, fontsize=7, ncol=len(handles), loc="center",
+    fig.legend(handles=handles, fontsize=7, ncol=min(len(handles), 10), loc="center",
                bbox_to_anchor=(0.5, 0.505), frameon=False)  # fmt: skip
     # The PCA panel shows the first run that recorded one (global CL runs do; levels do not).
     name, first = next(((n, d) for n, d in diag.items() if "pca_before" in d), ("", None))
