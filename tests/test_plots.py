@@ -74,6 +74,13 @@ def test_a_model_has_one_colour_in_every_figure_and_variants_differ():
     local = [colour_of(f"local-{v}-{ls} L2") for v in ("copy", "transform", "non")
              for ls in ("10-20", "10-30", "10-20-30")]  # fmt: skip
     assert colour_of("local L1 (shared)") not in local
+    # not merely another hex: far from every variant's shade (it had #1b9e77 beside #19936e)
+    from matplotlib.colors import to_rgb
+
+    shared = to_rgb(colour_of("local L1 (shared)"))
+    assert (
+        min(sum((a - b) ** 2 for a, b in zip(shared, to_rgb(c), strict=True)) for c in local) > 0.05
+    )
     # a model of no known family never borrows a family's colour
     from htclib.lab.colours import FAMILY_COLOURS, OTHER
 

@@ -23,7 +23,9 @@ FAMILY_COLOURS = {
     "local-copy": "#1b9e77",
     "local-transform": "#7570b3",
     "local-non": "#d95f02",
-    "local": "#1b9e77",
+    # a local model named without its variant (the variants' shared top level in the training
+    # curves, the method as a whole): none of the variants' hues
+    "local": "#3a3a3a",
     "spp+cl": "#e7298a",
     "peft": "#17becf",
     "linear-probe": "#7f7f7f",
@@ -36,8 +38,6 @@ FAMILY_COLOURS = {
     "bitfit": "#bcbd22",
     "adapter": "#2ca02c",
 }
-# the top level the local variants of a seed share (drawn once in the training curves)
-SHARED_LEVEL = "#3a3a3a"
 # models of no known family: a stable colour chosen by the label, none of them a family's
 OTHER = ("#17a589", "#b8860b", "#5d6d7e", "#6c3483", "#a04000", "#1e8449")
 # the families a label names by its first word (after the compound names family() tries first)
@@ -107,8 +107,6 @@ def _variant_step(label: str, fam: str) -> float:
 
 def colour_of(label: str) -> str:
     """The colour of a model label in every figure."""
-    if "(shared)" in label:  # a local model's top level, one training shared by every variant
-        return SHARED_LEVEL  # of a seed: no variant's colour (it had copy 10/30's shade)
     fam = family(label)
     if fam == "other":
         return OTHER[int(hashlib.sha256(label.encode()).hexdigest(), 16) % len(OTHER)]
