@@ -229,3 +229,57 @@ def test_json_messages_say_where_and_name_json_types(tmp_path, capsys):
     f.write_text('{"text": null, "labels": [["a"]]}\n')
     with pytest.raises(DataError, match="got null"):
         read_jsonl(f)
+
+
+def _copy_run(src, dst):
+    import shutil
+
+    shutil.copytree(src, dst)
+    (run,) = (dst / "runs").iterdir()  # train --out holds the run folder under runs/<key>
+    return run
+
+
+def test_halve_stores_fp16_only_after_checking_every_recorded_prediction(trained, tmp_path, capsys):
+    from safetensors import safe_open
+
+    work, runs = trained
+    run = _copy_run(runs["b"], tmp_path / "run-b")
+    assert cli.main(["halve", str(run.parent.parent)]) == 2  # the --out folder, not the run
+    assert "halve its run" in capsys.readouterr().err
+    before = (run / "artifact" / "weights.safetensors").stat().st_size
+    text = tmp_path / "in.txt"
+    text.write_text("top0 top0 sub01 w3\ntop1 sub10 sub10 w7\nw1 w2 top2\n")
+    assert cli.main(["predict", str(run), "--input", str(text)]) == 0
+    fp32_out = capsys.readouterr().out
+    assert cli.main(["halve", str(run)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["written"] and report["test_texts"] > 0
+    assert report["fp32_changed_texts"] == 0 and report["fp16_changed_texts"] == 0
+    after = (run / "artifact" / "weights.safetensors").stat().st_size
+    assert after < 0.6 * before
+    with safe_open(str(run / "artifact" / "weights.safetensors"), framework="pt") as f:
+        assert {str(f.get_tensor(k).dtype) for k in f.keys()} == {"torch.float16"}
+    meta = json.loads((run / "artifact" / "config.json").read_text())
+    assert meta["storage"]["dtype"] == "float16"
+    assert meta["storage"]["check"]["test_texts"] == report["test_texts"]
+    assert not (run / "artifact.half.tmp").exists() and not (run / "artifact.fp32.old").exists()
+    # the labels a user sees are the fp32 artifact's
+    assert cli.main(["predict", str(run), "--input", str(text)]) == 0
+    got = [json.loads(x)["paths"] for x in capsys.readouterr().out.splitlines()]
+    assert got == [json.loads(x)["paths"] for x in fp32_out.splitlines()]
+    assert cli.main(["halve", str(run)]) == 2
+    assert "already stored at half precision" in capsys.readouterr().err
+
+
+def test_halve_refuses_an_artifact_that_does_not_reproduce_its_record(trained, tmp_path, capsys):
+    work, runs = trained
+    run = _copy_run(runs["b"], tmp_path / "run-b")
+    rec = json.loads((run / "test_pred.json").read_text())
+    for how in rec["pred"]:  # the record now says text 0 has every label: no model says that
+        rec["pred"][how][0] = list(range(rec["n_labels"]))
+    (run / "test_pred.json").write_text(json.dumps(rec))
+    weights = (run / "artifact" / "weights.safetensors").read_bytes()
+    assert cli.main(["halve", str(run), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "does not reproduce its record" in err and "1 of" in err
+    assert (run / "artifact" / "weights.safetensors").read_bytes() == weights

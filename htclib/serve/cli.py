@@ -4,6 +4,7 @@
     htclib train --data DIR|FILE [--method spp|cls|local] [--prefix-length P] --out DIR
     htclib predict ARTIFACT [--input FILE|-] [--output FILE]
     htclib evaluate ARTIFACT --data DIR|FILE [--split test]
+    htclib halve RUN [--check]
 
 Exit codes: 0 done, 2 bad input (a message on stderr says what and where), 1 anything else.
 """
@@ -21,6 +22,7 @@ EPILOG = """examples:
   htclib train --data mydata/all.jsonl --out runs/mine --epochs 10
   echo "a text to label" | htclib predict runs/mine/artifact
   htclib evaluate runs/mine/artifact --data mydata/all.jsonl
+  htclib halve runs/mine                    # fp16 artifact, if no test prediction changes
 
 data: a folder with train/dev/test.jsonl or all.jsonl (one {"text": ..., "labels":
 [["top", "leaf"]]} per line, several paths allowed), a single .jsonl file, a CSV with a text
@@ -101,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", required=True)
     _csv_flags(e)
     e.add_argument("--split", default="test", choices=["train", "dev", "test", "all"])
+
+    hv = sub.add_parser(
+        "halve",
+        help="store a finished run's artifact at fp16, only if no recorded test prediction changes",
+    )
+    hv.add_argument("run", help="a run folder (config.json, test_pred.json, artifact/)")
+    hv.add_argument("--check", action="store_true", help="report the check, write nothing")
     return ap
 
 
@@ -134,6 +143,7 @@ def main(argv=None) -> int:
             "train": cmd_train,
             "predict": cmd_predict,
             "evaluate": cmd_evaluate,
+            "halve": cmd_halve,
         }[args.command](args)
     except (
         DataError,
@@ -392,6 +402,18 @@ def cmd_evaluate(args) -> int:
             if np.isfinite(scores[f"{model.decoding}/{k}"])
         },
     }
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+def cmd_halve(args) -> int:
+    from dataclasses import asdict
+
+    from ..training.halve import halve_artifact
+
+    check = halve_artifact(args.run, dry_run=args.check)
+    out = asdict(check)
+    out["written"] = not args.check
     print(json.dumps(out, indent=1))
     return 0
 
