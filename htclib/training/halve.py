@@ -2,7 +2,7 @@
 prediction the run recorded.
 
 Committed artifacts stay under 1.5 MB. A local model over three levels (amazon3 10/20/30:
-prefixes of 60 positions in 6 layers plus a head over 382 labels) needs 1.7 MB at fp32, 0.85
+prefixes of 60 positions in 6 layers plus heads over 385 labels) needs 1.7 MB at fp32, 0.85
 MB at fp16. Rounding to fp16 moves each weight by at most 2^-11 of its size, which can flip a
 text whose probability sits at the 0.5 threshold; so :func:`halve_artifact` first checks that
 the fp32 artifact reproduces the run's ``test_pred.json``, then that the rounded weights give
