@@ -40,6 +40,12 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2]))
     ap.add_argument("--dry-run", action="store_true", help="list the runs and exit")
     ap.add_argument(
+        "--todo",
+        action="store_true",
+        help="list the runs without a record (resumable or new), each with an estimate from its "
+        "row's finished seeds, and exit",
+    )
+    ap.add_argument(
         "--engine",
         choices=["files", "ray"],
         default="files",
@@ -77,6 +83,11 @@ def main(argv=None) -> int:
         if not configs:
             ap.error(f"no run of the plan has a name containing {' or '.join(args.match)}")
         # (a baseline is named <dataset>/<baseline>: --match wos/tfidf selects it)
+    if args.todo:
+        from .todo import format_todo, todo
+
+        print(format_todo(todo(configs, Path(args.out) / "results" / p.name / "runs")))
+        return 0
     if args.dry_run:
         for b, dc in baselines:
             print(f"baseline {b} {dc.name} n_train={dc.n_train} train_fraction={dc.train_fraction}")
