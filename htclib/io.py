@@ -124,7 +124,7 @@ def _jsonable(o: Any) -> Any:
 CLAIM = ".grid-claim"
 
 
-def _alive_python(pid: int) -> bool:
+def alive_python(pid: int) -> bool:
     """Is ``pid`` a live Python process (not a pid recycled by something else)?"""
     try:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -149,7 +149,7 @@ def claim(folder: Path) -> bool:
                 pid = 0
             if pid == os.getpid():
                 return True
-            if _alive_python(pid):
+            if alive_python(pid):
                 return False
             f.unlink(missing_ok=True)  # stale: its worker died
             continue

@@ -14,7 +14,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import CLAIM, _alive_python
+from ..io import CLAIM, alive_python
 
 
 @dataclass
@@ -34,7 +34,7 @@ def _state(folder: Path) -> str:
     claim = folder / CLAIM
     if claim.exists():
         try:
-            if _alive_python(int(claim.read_text().strip() or 0)):
+            if alive_python(int(claim.read_text().strip() or 0)):
                 return "running"
         except (OSError, ValueError):
             pass
