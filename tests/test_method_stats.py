@@ -154,9 +154,13 @@ def test_seed_needs_lists_the_rows_more_seeds_would_resolve_largest_first():
             "metric": ["Mi-F1", "Ma-F1", "Mi-F1", "Mi-F1", "Mi-F1"],
             "seeds A/B": ["3/3", "3/3", "5/3", "5/5", "5/5"],
             "seeds for 1 pt": ["8", "> 50", "4", "none: texts (1.40)", "5"],
+            "seed_s_a": [1800.0, 1800.0, 3600.0, 10.0, 10.0],
+            "seed_s_b": [900.0, 900.0, None, 10.0, 10.0],
         }
     )
     out = seed_needs(t)
     # 'a' needs 8 (has 3), 'b' 4 (its smaller side has 3); '> 50', texts-bound and met are out
     assert list(zip(out.dataset, out["seeds for 1 pt"], strict=True)) == [("a", "8"), ("b", "4")]
+    # 'a': 5 more seeds a side at 0.5 h (A) and 0.25 h (B); 'b' has no time for B recorded
+    assert list(out["worker-hours"]) == ["3.8", ""]
     assert seed_needs(t.iloc[0:0]).empty

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -206,6 +207,11 @@ class Side:
     preds: list
     seeds: list[int]
     note: str = ""
+    seconds: list[float] = field(default_factory=list)  # each pooled run's training time
+
+    def seconds_per_seed(self) -> float | None:
+        """The median training seconds of one more seed of this side (None: none recorded)."""
+        return float(statistics.median(self.seconds)) if self.seconds else None
 
 
 def _side(records: list[tuple[Path, dict]], row: Row, dataset: str) -> Side:
@@ -235,13 +241,15 @@ def _side(records: list[tuple[Path, dict]], row: Row, dataset: str) -> Side:
         notes.append(
             f"code: {len(commits)} commit(s)" + (f", {unrecorded} unrecorded" if unrecorded else "")
         )
-    preds, seeds = [], []
+    preds, seeds, seconds = [], [], []
     for folder, r in pooled:
         p = load_predictions(folder / "runs" / r["key"])
         if p is not None and "headline" in p["pred"]:
             preds.append(p)
             seeds.append(r.get("seed", 0))
-    return Side(preds, seeds, "; ".join(notes))
+            if r.get("train_seconds"):
+                seconds.append(float(r["train_seconds"]))
+    return Side(preds, seeds, "; ".join(notes), seconds)
 
 
 CLAIM_COLUMNS = [
@@ -249,8 +257,11 @@ CLAIM_COLUMNS = [
     "at 5% FDR", "MDE", "seeds for 1 pt", "ASO eps", "P(A>B)", "seeds A/B", "test texts",
     "instance p", "instance verdict", "pooling",
 ]  # fmt: skip
-# for claims.csv and the forest plot: the method-level numbers, unrounded
-NUMERIC_COLUMNS = ["diff", "ci_low", "ci_high", "p_value", "p_bh", "mde", "instance_p"]
+# for claims.csv and the forest plot: the method-level numbers, unrounded; seed_s_a / _b: the
+# median training seconds of one seed of each side (what more seeds would cost)
+NUMERIC_COLUMNS = [
+    "diff", "ci_low", "ci_high", "p_value", "p_bh", "mde", "instance_p", "seed_s_a", "seed_s_b",
+]  # fmt: skip
 # each side's per-seed F1 (points), as JSON lists: what a claim's figure draws as dots
 SCORE_COLUMNS = ["scores_a", "scores_b"]
 
@@ -324,6 +335,8 @@ def claims_table(
                         "p_value": m.p if tested else None,
                         "mde": m.mde,
                         "instance_p": inst.p,
+                        "seed_s_a": sa.seconds_per_seed(),
+                        "seed_s_b": sb.seconds_per_seed(),
                         "scores_a": json.dumps([round(x, 4) for x in m.scores_a]),
                         "scores_b": json.dumps([round(x, 4) for x in m.scores_b]),
                     }
@@ -364,15 +377,28 @@ def with_fdr(table: pd.DataFrame) -> pd.DataFrame:
 def seed_needs(table: pd.DataFrame) -> pd.DataFrame:
     """The claim rows where more seeds would resolve a 1-point effect: "seeds for 1 pt" is a
     count above the seeds either side has now (not "> 50", not bounded by the test texts).
-    One row per claim, data set and metric, the largest need first: what to train next."""
+    One row per claim, data set and metric, the largest need first: what to train next, and
+    what it costs: the seeds each side still lacks times its median training time so far, in
+    hours of one worker ("" where a side recorded no training time)."""
     cols = ["dataset", "claim", "metric", "seeds A/B", "seeds for 1 pt"]
     if table.empty or "seeds for 1 pt" not in table:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=[*cols, "worker-hours"])
     t = table[table["seeds for 1 pt"].astype(str).str.fullmatch(r"\d+")].copy()
     need = t["seeds for 1 pt"].astype(int)
-    have = t["seeds A/B"].astype(str).str.split("/").map(lambda ab: min(int(x) for x in ab))
-    t = t[need > have].assign(_need=need)
-    return t.sort_values(["_need", "dataset"], ascending=[False, True])[cols].reset_index(drop=True)
+    ab = t["seeds A/B"].astype(str).str.split("/").map(lambda x: [int(v) for v in x])
+    t = t[need > ab.map(min)].assign(_need=need, _ab=ab)
+
+    def hours(row) -> str:
+        secs = [row.get("seed_s_a"), row.get("seed_s_b")]
+        if any(s is None or s != s for s in secs):
+            return ""
+        more = [max(0, row["_need"] - have) for have in row["_ab"]]
+        return f"{sum(m * s for m, s in zip(more, secs, strict=True)) / 3600:.1f}"
+
+    t["worker-hours"] = [hours(r) for _, r in t.iterrows()] if len(t) else []
+    return t.sort_values(["_need", "dataset"], ascending=[False, True])[
+        [*cols, "worker-hours"]
+    ].reset_index(drop=True)
 
 
 def format_p(p: float) -> str:

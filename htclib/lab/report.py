@@ -106,7 +106,9 @@ def write_tables(results_dir: str | os.PathLike, profile: str) -> dict[str, Path
                 "The claim rows whose 'seeds for 1 pt' is a count above the seeds they have (at "
                 "the seed SDs measured so far, so the count moves as seeds land): the runs that "
                 "can still change a verdict. Rows marked 'none: texts' above need a larger test "
-                "split instead.",
+                "split instead. worker-hours: the seeds each side still lacks times the median "
+                "training time of its seeds so far, in hours of one worker (one CPU thread "
+                "here, beside a second worker).",
                 "",
                 _markdown(needs),
                 "",
