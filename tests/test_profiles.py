@@ -60,15 +60,37 @@ def test_claim_rows_get_the_claim_seeds_and_the_rest_keep_theirs():
         "wos/spp-P30",
         "wos/local-copy-10-30",
         "wos/local-non-10-20",
-        "amazon3/spp-P30-nodrop",
         "dbpedia/local-transform-10-20-30",
         "wos/peft-P30",
     ):
         assert seeds[row] == five, row
+    # rows with extra seeds where the power estimate asks for more (Profile.extra_seeds)
+    for row in cpu.extra_seeds:
+        assert seeds[row] == five | {5, 6, 7}, row
+    assert "amazon3/spp-P30-nodrop" in cpu.extra_seeds
     # rows no claim compares: the sweep, the other local lengths, the training-size curve
     for row in ("wos/spp-P10", "amazon3/spp-P20", "wos/local-non-10-30", "wos/cls-50pct"):
         assert seeds[row] == three, row
     assert cpu.claim_seeds == sorted(five)
+
+
+def test_extra_seeds_add_runs_to_one_row_only_with_the_rows_config():
+    from dataclasses import replace
+
+    cpu = P.get_profile("cpu")
+    more = replace(cpu, extra_seeds={"amazon3/spp-P30-cl-simcse": [5, 6], "wos/cls": [2, 7]})
+    base = {c.name: c for nb in ("02", "03", "05") for c in P.plan(cpu, nb, "amazon3")}
+    got = {c.name: c for nb in ("02", "03", "05") for c in P.plan(more, nb, "amazon3")}
+    added = sorted(set(got) - set(base))
+    assert added == ["amazon3/spp-P30-cl-simcse/s5", "amazon3/spp-P30-cl-simcse/s6"]
+    s0, s5 = got["amazon3/spp-P30-cl-simcse/s0"], got["amazon3/spp-P30-cl-simcse/s5"]
+    assert s5.train.seed == 5 and s5.key() != s0.key()
+    assert replace(s5, name=s0.name, train=replace(s5.train, seed=0)).key() == s0.key()
+    # a CL row's new seed brings its BCE-only twin, the comparison's other side, into the grid
+    assert P.twin(s5).name == "amazon3/spp-P30/s5"
+    # wos/cls already has seed 2: only 7 is new, and nothing else changes
+    wos = [c.name for c in P.plan(more, "02", "wos")]
+    assert wos == [c.name for c in P.plan(cpu, "02", "wos")] + ["wos/cls/s7"]
 
 
 def test_training_size_curve_runs_get_the_whole_splits_steps_per_epoch():
