@@ -205,10 +205,10 @@ def test_records_only_reads_finished_runs_and_names_the_missing(tmp_path, capsys
     )
     out = tmp_path / "out"
     experiment.run(a, out, progress=False)
-    recs = experiment.run_many([a, b], out, train=False)
+    recs = experiment.run_many([b, a, b, a], out, train=False)  # each run counted once
     assert [r["key"] for r in recs] == [a.key()]
     assert not (out / "runs" / b.key()).exists()  # nothing trained, nothing written
-    assert "1 of 2 runs have no record yet (toy/spp-P4/s0)" in capsys.readouterr().out
+    assert "1 of 2 runs have no record yet (toy/spp-P4/s0)\n" in capsys.readouterr().out
     assert run_baseline("tfidf-lr", data, out, train=False) is None
 
 

@@ -298,7 +298,8 @@ def run_many(
     train: bool = True,
     name_missing: bool = True,
 ) -> list[dict]:
-    """The records of ``cfgs`` in order, training the missing ones (:func:`run`). With
+    """The records of ``cfgs`` in order, each run once (two CL rows share their BCE-only
+    twins), training the missing ones (:func:`run`). With
     ``train=False`` (records only: drawing a long profile from its committed runs on a fresh
     clone) a run without a record is left out, and the missing ones are named (unless
     ``name_missing`` is False: another notebook's runs read as a reference, which that
@@ -307,6 +308,10 @@ def run_many(
     notebooks: a text bar in a saved notebook is a trail of stderr fragments)."""
     progress = os.environ.get("HTCLIB_PROGRESS", "1") != "0"
     out, missing = [], []
+    firsts: dict[str, RunConfig] = {}
+    for c in cfgs:
+        firsts.setdefault(c.key(), c)
+    cfgs = list(firsts.values())
     for cfg in cfgs:
         if train or (Path(out_root) / "runs" / cfg.key() / "result.json").exists():
             out.append(run(cfg, out_root, force=force and train, progress=progress))
