@@ -539,15 +539,18 @@ def test_main_tables_hold_the_grids_every_seed_rows_only():
     plan = grid_plan("cpu")[1]
     spp = next(c for c in plan if c.name == "wos/spp-P30/s0")
     tok = next(c for c in plan if "tokinit" in c.name)
+    # a row with extra seeds beyond the claim seeds (Profile.extra_seeds) is the grid's too
+    more = next(c for c in plan if c.name == "amazon3/spp-P30/s0")
     df = pd.DataFrame(
         {
-            "key": [spp.key(), tok.key(), "an-older-recipe", "b"],
-            "method": ["spp", "spp", "spp", "linear-probe"],
+            "key": [spp.key(), tok.key(), "an-older-recipe", "b", more.key()],
+            "method": ["spp", "spp", "spp", "linear-probe", "spp"],
         }
     )
     grid, other = _split_by_plan(df, "cpu")
-    assert list(grid.key) == [spp.key(), "b"] and list(other.key) == [tok.key(), "an-older-recipe"]
+    assert list(grid.key) == [spp.key(), "b", more.key()]
+    assert list(other.key) == [tok.key(), "an-older-recipe"]
     # a folder none of whose runs the plan names (a test's, another config's): one table
-    whole, none = _split_by_plan(df.iloc[2:], "cpu")
+    whole, none = _split_by_plan(df.iloc[2:4], "cpu")
     assert len(whole) == 2 and none.empty
     assert _split_by_plan(df, "no-such-profile")[1].empty

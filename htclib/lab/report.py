@@ -161,11 +161,13 @@ def _split_by_plan(df, profile: str):
     if df.empty or profile not in PROFILES:
         return df, df.iloc[0:0]
     plan = grid_plan(profile)[1]
-    # a row the grid trains with fewer seeds than its others (the token-initialised prefix,
-    # seed 0) is an ablation the plan carries for the benchmarks: with the other records
+    # a row the grid trains with fewer seeds than its claim rows (the token-initialised prefix,
+    # seed 0) is an ablation the plan carries for the benchmarks: with the other records. A
+    # row with extra seeds (Profile.extra_seeds) has more, and stays in the grid's tables.
+    p = PROFILES[profile]
     seeds = Counter(row_and_seed(c.name)[0] for c in plan)
-    full = max(seeds.values())
-    planned = df.key.isin({c.key() for c in plan if seeds[row_and_seed(c.name)[0]] == full})
+    full = min(max(seeds.values()), max(len(p.seeds), len(p.claim_seeds or [])))
+    planned = df.key.isin({c.key() for c in plan if seeds[row_and_seed(c.name)[0]] >= full})
     if not planned.any():
         return df, df.iloc[0:0]
     keep = planned | df.method.isin(BASELINES)
