@@ -124,13 +124,23 @@ def _jsonable(o: Any) -> Any:
 CLAIM = ".grid-claim"
 
 
-def alive_python(pid: int) -> bool:
+def _alive_python(pid: int) -> bool:
     """Is ``pid`` a live Python process (not a pid recycled by something else)?"""
     try:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
     return b"python" in cmd
+
+
+def claim_holder(folder: Path) -> int:
+    """The pid of the live Python process holding ``folder``'s claim, 0 when none does (no
+    claim, an unreadable one, or one whose process died)."""
+    try:
+        pid = int((folder / CLAIM).read_text().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+    return pid if pid and _alive_python(pid) else 0
 
 
 def claim(folder: Path) -> bool:
@@ -143,13 +153,10 @@ def claim(folder: Path) -> bool:
         try:
             fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            try:
-                pid = int(f.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
+            pid = claim_holder(folder)
             if pid == os.getpid():
                 return True
-            if alive_python(pid):
+            if pid:
                 return False
             f.unlink(missing_ok=True)  # stale: its worker died
             continue

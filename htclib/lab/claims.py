@@ -395,7 +395,7 @@ def seed_needs(table: pd.DataFrame) -> pd.DataFrame:
         more = [max(0, row["_need"] - have) for have in row["_ab"]]
         return f"{sum(m * s for m, s in zip(more, secs, strict=True)) / 3600:.1f}"
 
-    t["worker-hours"] = [hours(r) for _, r in t.iterrows()] if len(t) else []
+    t["worker-hours"] = [hours(r) for _, r in t.iterrows()]
     return t.sort_values(["_need", "dataset"], ascending=[False, True])[
         [*cols, "worker-hours"]
     ].reset_index(drop=True)

@@ -14,7 +14,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import CLAIM, alive_python
+from ..io import claim_holder
+from .results import row_and_seed
 
 
 @dataclass
@@ -26,18 +27,12 @@ class Todo:
 
 
 def _row(name: str) -> str:
-    head, _, seed = name.rpartition("/")
-    return head if seed.startswith("s") and seed[1:].isdigit() else name
+    return row_and_seed(name)[0]
 
 
 def _state(folder: Path) -> str:
-    claim = folder / CLAIM
-    if claim.exists():
-        try:
-            if alive_python(int(claim.read_text().strip() or 0)):
-                return "running"
-        except (OSError, ValueError):
-            pass
+    if claim_holder(folder):
+        return "running"
     if (folder / "checkpoint").is_dir():
         return "checkpoint"
     return "new"

@@ -22,7 +22,7 @@ EPILOG = """examples:
   htclib train --data mydata/all.jsonl --out runs/mine --epochs 10
   echo "a text to label" | htclib predict runs/mine/artifact
   htclib evaluate runs/mine/artifact --data mydata/all.jsonl
-  htclib halve runs/mine                    # fp16 artifact, if no test prediction changes
+  htclib halve runs/mine/runs/<key>         # fp16 artifact, if no test prediction changes
 
 data: a folder with train/dev/test.jsonl or all.jsonl (one {"text": ..., "labels":
 [["top", "leaf"]]} per line, several paths allowed), a single .jsonl file, a CSV with a text

@@ -58,13 +58,11 @@ class HalvingRefused(ValueError):
     """Half precision would change what a run recorded (or the artifact does not reproduce it)."""
 
 
-def _predict(model, texts, tok, max_length: int, multi: bool) -> tuple[np.ndarray, dict]:
-    from ..data.tokens import tokenize
+def _predict(model, ds, pad_id: int, multi: bool) -> tuple[np.ndarray, dict]:
     from .experiment import compact_predictions
     from .train import predict_logits, sigmoid
 
-    ds = tokenize(list(texts), tok, max_length, use_cache=False)
-    probs = sigmoid(predict_logits(model, ds, tok.pad_token_id, 64, torch.device("cpu"), False))
+    probs = sigmoid(predict_logits(model, ds, pad_id, 64, torch.device("cpu"), False))
     return probs, compact_predictions(probs, model.hierarchy, multi)
 
 
@@ -80,6 +78,7 @@ def _changed(preds: dict, recorded: dict) -> int:
 def check_half(run_folder: str | os.PathLike) -> tuple[HalfCheck, dict]:
     """Predict the run's test split with its artifact at fp32 and rounded to fp16; compare both
     with the run's ``test_pred.json``. Returns the check and the fp16 tensors."""
+    from ..data.tokens import tokenize
     from ..method.encoders import load_encoder
     from .experiment import RunConfig, get_data
     from .records import load_predictions
@@ -112,7 +111,8 @@ def check_half(run_folder: str | os.PathLike) -> tuple[HalfCheck, dict]:
     model = load_artifact(art, encoder)
     max_length = int(serving.get("max_length", cfg.train.max_length))
     multi = bool(serving.get("multi_path", False))
-    p32, pred32 = _predict(model, test.texts, tok, max_length, multi)
+    ds = tokenize(list(test.texts), tok, max_length, use_cache=False)
+    p32, pred32 = _predict(model, ds, tok.pad_token_id, multi)
     fp32_changed = _changed(pred32, recorded)
     nbytes = sum(t.numel() * t.element_size() for t in tensors.values())
     for kept in _KEEP_FP32:
@@ -121,7 +121,7 @@ def check_half(run_folder: str | os.PathLike) -> tuple[HalfCheck, dict]:
             for k, v in tensors.items()
         }
         model.load_state_dict(half, strict=False)  # copies cast back to the fp32 parameters
-        p16, pred16 = _predict(model, test.texts, tok, max_length, multi)
+        p16, pred16 = _predict(model, ds, tok.pad_token_id, multi)
         check = HalfCheck(
             run=run.name,
             test_texts=len(test.texts),
